@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The `tuxtape` admin CLI: shared context, verb tables and the helpers every
+ * command uses.  Handlers return 0 or a negative errno; main() alone turns
+ * results into exit codes (docs/exit-codes.md).
+ */
+#ifndef TUXTAPE_CLI_H
+#define TUXTAPE_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "db.h"
+
+/* Exit codes; see docs/exit-codes.md. */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,
+	EXIT_USAGE = 2,
+	EXIT_PARTIAL = 3,   /* finished, but some records or sources had errors */
+	EXIT_LOCKED = 4,    /* another run holds the lock */
+	EXIT_NOT_FOUND = 5, /* the named object does not exist */
+};
+
+/* Handler results beyond negative errno that map to particular exit codes. */
+#define CLI_RESULT_PARTIAL 1
+#define CLI_RESULT_USAGE (-1000)
+
+struct cli_ctx {
+	struct config *config;
+	const char *config_path; /* --config */
+	bool json;
+	bool system;             /* --system: /var/lib/tuxtape */
+	int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
+	char *data_dir;          /* resolved */
+	char *database_url;      /* resolved */
+	const char *argv0;
+};
+
+struct cli_verb {
+	const char *name;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+/* Runs the verb named by argv[0] from the table; prints the noun's help for --help. */
+int cli_dispatch(struct cli_ctx *ctx, const char *noun, const struct cli_verb *verbs, int argc,
+		 char **argv);
+void cli_print_verbs(FILE *f, const char *noun, const struct cli_verb *verbs);
+
+/* Opens the configured database (creating the data directory when needed). */
+int cli_open_db(struct cli_ctx *ctx, struct db **ret);
+
+/* Prints a JSON value to stdout followed by a newline; takes the reference. */
+int cli_print_json(json_t *v);
+
+/* Usage error helper: prints "error: ..." and a hint to --help, returns CLI_RESULT_USAGE. */
+int cli_usage_error(const char *noun, const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* True when stdout is a terminal and neither --json nor -q is in force. */
+bool cli_human_tty(const struct cli_ctx *ctx);
+
+int cmd_cve(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

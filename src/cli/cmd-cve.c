@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fileio.h"
+#include "lock.h"
+#include "log.h"
+#include "mbox.h"
+#include "parse-util.h"
+#include "progress.h"
+#include "store.h"
+#include "sync.h"
+
+/* Per-verb options shared by every verb: --json, -v, -q, --help. */
+static int common_option(struct cli_ctx *ctx, int c)
+{
+	switch (c) {
+	case 'j':
+		ctx->json = true;
+		return 1;
+	case 'v':
+		ctx->verbosity++;
+		log_set_max_level(ctx->verbosity == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG);
+		return 1;
+	case 'q':
+		ctx->verbosity = -1;
+		log_set_max_level(LOG_LEVEL_WARNING);
+		return 1;
+	}
+	return 0;
+}
+
+#define COMMON_LONG_OPTIONS                                                                        \
+	{ "json", no_argument, NULL, 'j' }, { "verbose", no_argument, NULL, 'v' },                 \
+		{ "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }
+
+#define COMMON_HELP                                                                                \
+	"      --json          machine-readable output\n"                                          \
+	"  -v, --verbose       more messages\n"                                                    \
+	"  -q, --quiet         only errors\n"                                                      \
+	"  -h, --help          show this help\n"
+
+static void format_date(int64_t t, char *buf, size_t size)
+{
+	if (t <= 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	format_timestamp(t, buf, size);
+	buf[10] = '\0'; /* the day is what a human scans for */
+}
+
+static json_t *json_time(int64_t t)
+{
+	char buf[32];
+
+	if (t <= 0)
+		return json_null();
+	format_timestamp(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* ---- cve sync ---- */
+
+static void sync_help(void)
+{
+	fputs("usage: tuxtape cve sync [OPTIONS]\n"
+	      "\n"
+	      "Bring the CVE database up to date from the kernel CNA's vulns repository\n"
+	      "(cloned into the data directory and fetched; only changed records are read\n"
+	      "after the first run) and, with --mbox, from linux-cve-announce messages.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --source URL|PATH  vulns repository (default: cve.source, else\n"
+	      "                         " CVE_SYNC_DEFAULT_SOURCE ")\n"
+	      "      --offline          do not fetch; use the existing clone\n"
+	      "      --full             re-read every record\n"
+	      "      --no-git           skip the vulns repository (e.g. only --mbox)\n"
+	      "      --mbox PATH        also read announcements from an mbox file, a maildir\n"
+	      "                         or a directory of .mbox files\n"
+	      "      --wait             wait for a running sync instead of exiting with 4\n" COMMON_HELP
+	      "\n"
+	      "Exit codes: 0 ok, 1 failure (nothing changed), 3 synced but some records\n"
+	      "were skipped (named on stderr, retried next run), 4 another sync is running.\n",
+	      stdout);
+}
+
+struct mbox_ctx {
+	struct db *db;
+	int64_t now;
+	unsigned added, updated, unchanged, rejected;
+	int error;
+};
+
+static int mbox_record(struct cve_record *rec, const char *origin, void *userdata)
+{
+	struct mbox_ctx *c = userdata;
+	_cleanup_(cve_record_freep) struct cve_record *old = NULL;
+	int r;
+
+	r = cve_store_load(c->db, rec->id, &old);
+	if (r < 0 && r != -ENOENT)
+		return c->error = r;
+	/* The vulns repository is authoritative; an announcement only fills gaps. */
+	if (old && old->source && !streq(old->source, "mbox")) {
+		c->unchanged++;
+		return 0;
+	}
+	if (!rec->published)
+		rec->published = c->now;
+	rec->modified = rec->modified ? rec->modified : c->now;
+	r = cve_store_put(c->db, rec, NULL, !old, c->now);
+	if (r < 0) {
+		log_error("cannot store '%s' from '%s': %s", rec->id, origin, db_errmsg(c->db));
+		return c->error = r;
+	}
+	if (old)
+		c->updated++;
+	else
+		c->added++;
+	if (rec->rejected)
+		c->rejected++;
+	return 0;
+}
+
+static int sync_mbox(struct db *db, const char *path, json_t *summary, unsigned *ret_bad)
+{
+	struct mbox_ctx c = { .db = db, .now = (int64_t)time(NULL) };
+	unsigned bad = 0;
+	int r;
+
+	r = db_begin(db);
+	if (r < 0)
+		return log_error_errno(r, "cannot start a transaction: %s", db_errmsg(db));
+	r = mbox_foreach(path, mbox_record, &c, &bad);
+	if (r >= 0 && c.error < 0)
+		r = c.error;
+	if (r >= 0)
+		r = db_commit(db);
+	if (r < 0) {
+		(void)db_rollback(db);
+		return log_error_errno(r, "cannot read announcements from '%s'", path);
+	}
+	if (bad)
+		log_warning("skipped %u malformed message(s) in '%s' (see -v)", bad, path);
+	*ret_bad = bad;
+	json_object_set_new(summary, "mbox",
+			    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "path", path, "added",
+				      (json_int_t)c.added, "updated", (json_int_t)c.updated,
+				      "unchanged", (json_int_t)c.unchanged, "rejected",
+				      (json_int_t)c.rejected, "errors", (json_int_t)bad));
+	return 0;
+}
+
+static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_SOURCE = 256, OPT_OFFLINE, OPT_FULL, OPT_NO_GIT, OPT_MBOX, OPT_WAIT };
+	static const struct option options[] = {
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ "no-git", no_argument, NULL, OPT_NO_GIT },
+		{ "mbox", required_argument, NULL, OPT_MBOX },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	struct cve_sync_options so = { 0 };
+	struct cve_sync_stats st;
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_free_ char *repo_dir = NULL, *lock_path = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	const char *mbox = NULL;
+	bool no_git = false, wait = false, offline = false;
+	unsigned errors = 0;
+	json_t *summary;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", options, NULL)) != -1) {
+		if (common_option(ctx, c))
+			continue;
+		switch (c) {
+		case OPT_SOURCE:
+			so.source = optarg;
+			break;
+		case OPT_OFFLINE:
+			offline = true;
+			break;
+		case OPT_FULL:
+			so.full = true;
+			break;
+		case OPT_NO_GIT:
+			no_git = true;
+			break;
+		case OPT_MBOX:
+			mbox = optarg;
+			break;
+		case OPT_WAIT:
+			wait = true;
+			break;
+		case 'h':
+			sync_help();
+			return 0;
+		default:
+			return cli_usage_error("cve", "sync", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("cve", "sync", "unexpected argument '%s'", argv[optind]);
+	if (!offline)
+		(void)config_get_bool(ctx->config, "cve.offline", false, &offline);
+	so.offline = offline;
+	if (!so.source)
+		so.source = config_get(ctx->config, "cve.source", CVE_SYNC_DEFAULT_SOURCE);
+	so.progress = !ctx->json && ctx->verbosity >= 0 && progress_wanted();
+
+	r = mkdir_p(ctx->data_dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "cannot create data directory '%s'", ctx->data_dir);
+	lock_path = path_join(ctx->data_dir, "cve-sync.lock");
+	repo_dir = path_join(ctx->data_dir, "vulns.git");
+	if (!lock_path || !repo_dir)
+		return -ENOMEM;
+	so.repo_dir = repo_dir;
+	lock_fd = lock_file_acquire(lock_path, wait);
+	if (lock_fd == -EWOULDBLOCK)
+		return log_error_errno(lock_fd, "another 'tuxtape cve sync' is running (lock '%s')",
+				       lock_path);
+	if (lock_fd < 0)
+		return log_error_errno(lock_fd, "cannot lock '%s'", lock_path);
+
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+
+	summary = json_object();
+	if (!summary)
+		return -ENOMEM;
+	if (!no_git) {
+		r = cve_sync_git(db, &so, &st);
+		if (r < 0) {
+			json_decref(summary);
+			return log_error_errno(r, "cve sync from '%s' failed", so.source);
+		}
+		errors += st.errors;
+		json_object_set_new(
+			summary, "vulns",
+			json_pack("{s:s, s:s?, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "source",
+				  so.source, "from", st.from_commit[0] ? st.from_commit : NULL, "to",
+				  st.to_commit, "full", st.full, "rewritten", st.rewritten, "added",
+				  (json_int_t)st.added, "updated", (json_int_t)st.updated, "unchanged",
+				  (json_int_t)st.unchanged, "deleted", (json_int_t)st.deleted,
+				  "rejected", (json_int_t)st.rejected, "errors", (json_int_t)st.errors));
+		if (!ctx->json && ctx->verbosity >= 0)
+			printf("vulns %.12s: %u added, %u updated, %u deleted, %u rejected, %u errors%s\n",
+			       st.to_commit, st.added, st.updated, st.deleted, st.rejected,
+			       st.errors, st.full ? " (full read)" : "");
+	}
+	if (mbox) {
+		unsigned bad = 0;
+		json_t *m;
+
+		r = sync_mbox(db, mbox, summary, &bad);
+		if (r < 0) {
+			json_decref(summary);
+			return r;
+		}
+		errors += bad;
+		m = json_object_get(summary, "mbox");
+		if (!ctx->json && ctx->verbosity >= 0)
+			printf("mbox: %lld added, %lld updated, %lld rejected, %u errors\n",
+			       (long long)json_integer_value(json_object_get(m, "added")),
+			       (long long)json_integer_value(json_object_get(m, "updated")),
+			       (long long)json_integer_value(json_object_get(m, "rejected")), bad);
+	}
+	json_object_set_new(summary, "total", json_integer(cve_store_count(db, false)));
+	json_object_set_new(summary, "errors", json_integer(errors));
+	if (ctx->json)
+		r = cli_print_json(summary);
+	else
+		json_decref(summary);
+	if (r < 0)
+		return r;
+	return errors ? CLI_RESULT_PARTIAL : 0;
+}
+
+/* ---- cve list ---- */
+
+static void list_help(void)
+{
+	fputs("usage: tuxtape cve list [OPTIONS]\n"
+	      "\n"
+	      "List CVE records, newest first.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --since DATE       published or changed on or after DATE (YYYY-MM-DD)\n"
+	      "      --file PATH        touching PATH (a source file, or a directory ending in /)\n"
+	      "      --rejected         include rejected records\n"
+	      "  -n, --limit N          at most N records\n" COMMON_HELP,
+	      stdout);
+}
+
+struct list_ctx {
+	json_t *array;
+	unsigned n;
+};
+
+static int list_print(const struct cve_summary *s, void *userdata)
+{
+	struct list_ctx *c = userdata;
+	char pub[32];
+
+	c->n++;
+	if (c->array) {
+		json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s?, s:b, s:b, s:o}", "id", s->id,
+				      "title", s->title, "published", json_time(s->published),
+				      "modified", json_time(s->modified), "cvss_score",
+				      s->cvss_score >= 0 ? json_real(s->cvss_score) : json_null(),
+				      "cvss_severity", s->cvss_severity, "kev", s->kev, "rejected",
+				      s->rejected, "epss",
+				      s->epss >= 0 ? json_real(s->epss) : json_null());
+
+		return o ? json_array_append_new(c->array, o) : -ENOMEM;
+	}
+	format_date(s->published, pub, sizeof(pub));
+	if (s->cvss_score >= 0)
+		printf("%-16s %-10s %4.1f %-8s %s%s%s\n", s->id, pub, s->cvss_score,
+		       s->cvss_severity ? s->cvss_severity : "", s->kev ? "[KEV] " : "",
+		       s->rejected ? "[REJECTED] " : "", s->title);
+	else
+		printf("%-16s %-10s    - %-8s %s%s%s\n", s->id, pub, "", s->kev ? "[KEV] " : "",
+		       s->rejected ? "[REJECTED] " : "", s->title);
+	return 0;
+}
+
+static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_SINCE = 256, OPT_FILE, OPT_REJECTED };
+	static const struct option options[] = {
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "rejected", no_argument, NULL, OPT_REJECTED },
+		{ "limit", required_argument, NULL, 'n' },
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	struct cve_filter f = { 0 };
+	struct list_ctx lc = { 0 };
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:vqh", options, NULL)) != -1) {
+		if (common_option(ctx, c))
+			continue;
+		switch (c) {
+		case OPT_SINCE:
+			if (parse_timestamp(optarg, &f.since) < 0)
+				return cli_usage_error("cve", "list",
+						       "invalid date '%s' (expected YYYY-MM-DD)",
+						       optarg);
+			break;
+		case OPT_FILE:
+			if (!*optarg)
+				return cli_usage_error("cve", "list", "empty --file");
+			f.file = optarg;
+			break;
+		case OPT_REJECTED:
+			f.include_rejected = true;
+			break;
+		case 'n':
+			if (safe_atoi(optarg, &f.limit) < 0 || f.limit < 0)
+				return cli_usage_error("cve", "list", "invalid limit '%s'", optarg);
+			break;
+		case 'h':
+			list_help();
+			return 0;
+		default:
+			return cli_usage_error("cve", "list", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("cve", "list", "unexpected argument '%s'", argv[optind]);
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	if (ctx->json) {
+		lc.array = json_array();
+		if (!lc.array)
+			return -ENOMEM;
+	}
+	r = cve_store_list(db, &f, list_print, &lc);
+	if (r < 0) {
+		json_decref(lc.array);
+		return log_error_errno(r, "cannot list CVEs: %s", db_errmsg(db));
+	}
+	if (lc.array)
+		return cli_print_json(lc.array);
+	if (ctx->verbosity >= 0 && isatty(STDOUT_FILENO))
+		fprintf(stderr, "%u CVE(s)\n", lc.n);
+	return 0;
+}
+
+/* ---- cve show ---- */
+
+static void show_help(void)
+{
+	fputs("usage: tuxtape cve show [OPTIONS] CVE-ID\n"
+	      "\n"
+	      "Show one CVE: description, fix commits, per-branch introduced/fixed pairs,\n"
+	      "program files, CVSS (CNA and NVD), CISA KEV and EPSS.\n"
+	      "\n"
+	      "Options:\n" COMMON_HELP "\nExit codes: 0 ok, 5 unknown CVE.\n",
+	      stdout);
+}
+
+struct enrichment {
+	json_t *kev;
+	json_t *epss;
+	json_t *nvd;
+};
+
+static int load_enrichment(struct db *db, const char *id, struct enrichment *e)
+{
+	struct db_stmt *s;
+	int r;
+
+	r = db_prepare(db,
+		       "SELECT date_added, due_date, name, ransomware, catalog_version FROM kev"
+		       " WHERE cve_id = ?",
+		       &s);
+	if (r < 0 || (r = db_bind_text(s, 1, id)) < 0)
+		return r;
+	r = db_step(s);
+	if (r > 0)
+		e->kev = json_pack("{s:s?, s:s?, s:s?, s:b, s:s?}", "date_added",
+				   db_column_text(s, 0), "due_date", db_column_text(s, 1), "name",
+				   db_column_text(s, 2), "known_ransomware_use",
+				   db_column_int64(s, 3) != 0, "catalog_version",
+				   db_column_text(s, 4));
+	db_stmt_reset(s);
+	if (r < 0)
+		return r;
+
+	r = db_prepare(db,
+		       "SELECT score, percentile, score_date, model_version FROM epss WHERE cve_id = ?",
+		       &s);
+	if (r < 0 || (r = db_bind_text(s, 1, id)) < 0)
+		return r;
+	r = db_step(s);
+	if (r > 0)
+		e->epss = json_pack("{s:f, s:f, s:s?, s:s?}", "score", db_column_double(s, 0),
+				    "percentile", db_column_double(s, 1), "date",
+				    db_column_text(s, 2), "model_version", db_column_text(s, 3));
+	db_stmt_reset(s);
+	if (r < 0)
+		return r;
+
+	r = db_prepare(db,
+		       "SELECT published, last_modified, status, v31_vector, v31_score,"
+		       " v31_severity, v40_vector, v40_score, v40_severity, cwes FROM nvd"
+		       " WHERE cve_id = ?",
+		       &s);
+	if (r < 0 || (r = db_bind_text(s, 1, id)) < 0)
+		return r;
+	r = db_step(s);
+	if (r > 0)
+		e->nvd = json_pack(
+			"{s:o, s:o, s:s?, s:s?, s:o, s:s?, s:s?, s:o, s:s?, s:s?}", "published",
+			json_time(db_column_int64(s, 0)), "last_modified",
+			json_time(db_column_int64(s, 1)), "status", db_column_text(s, 2),
+			"cvss31_vector", db_column_text(s, 3), "cvss31_score",
+			db_column_is_null(s, 4) ? json_null() : json_real(db_column_double(s, 4)),
+			"cvss31_severity", db_column_text(s, 5), "cvss40_vector",
+			db_column_text(s, 6), "cvss40_score",
+			db_column_is_null(s, 7) ? json_null() : json_real(db_column_double(s, 7)),
+			"cvss40_severity", db_column_text(s, 8), "cwes", db_column_text(s, 9));
+	db_stmt_reset(s);
+	return r < 0 ? r : 0;
+}
+
+static json_t *strv_to_json(char **v)
+{
+	json_t *a = json_array();
+
+	for (; a && v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+static json_t *record_to_json(const struct cve_record *rec, struct enrichment *e)
+{
+	json_t *pairs = json_array(), *o;
+
+	for (size_t i = 0; pairs && i < rec->n_pairs; i++) {
+		const struct cve_pair *p = &rec->pairs[i];
+
+		json_array_append_new(pairs,
+				      json_pack("{s:s?, s:s?, s:s?, s:s?}", "introduced_version",
+						p->introduced_version, "introduced_commit",
+						p->introduced_commit, "fixed_version", p->fixed_version,
+						"fixed_commit", p->fixed_commit));
+	}
+	o = json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:b, s:s?, s:o, s:o, s:o, s:o, s:o}", "id",
+		      rec->id, "title", rec->title, "description", rec->description, "published",
+		      json_time(rec->published), "modified", json_time(rec->modified), "rejected",
+		      rec->rejected, "source", rec->source, "fix_commits",
+		      strv_to_json(rec->fix_commits), "vulnerable_commits",
+		      strv_to_json(rec->vulnerable_commits), "pairs", pairs, "program_files",
+		      strv_to_json(rec->program_files), "references", strv_to_json(rec->references));
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "cvss",
+			    rec->cvss_vector
+				    ? json_pack("{s:s, s:s, s:f, s:s?, s:s?}", "source", "cna",
+						"vector", rec->cvss_vector, "base_score",
+						rec->cvss_score, "severity", rec->cvss_severity,
+						"rationale", rec->cvss_rationale)
+				    : json_null());
+	json_object_set_new(o, "kev", e->kev ? e->kev : json_null());
+	json_object_set_new(o, "epss", e->epss ? e->epss : json_null());
+	json_object_set_new(o, "nvd", e->nvd ? e->nvd : json_null());
+	e->kev = e->epss = e->nvd = NULL;
+	return o;
+}
+
+static void print_record(const struct cve_record *rec, const struct enrichment *e)
+{
+	char pub[32], mod[32];
+
+	format_date(rec->published, pub, sizeof(pub));
+	format_date(rec->modified, mod, sizeof(mod));
+	printf("%s%s: %s\n", rec->id, rec->rejected ? " [REJECTED]" : "",
+	       rec->title ? rec->title : "");
+	printf("Published: %s   Modified: %s   Source: %s\n", pub, mod,
+	       rec->source ? rec->source : "-");
+	if (rec->cvss_vector)
+		printf("CVSS (CNA): %.1f %s  %s\n", rec->cvss_score,
+		       rec->cvss_severity ? rec->cvss_severity : "", rec->cvss_vector);
+	if (e->nvd && json_is_string(json_object_get(e->nvd, "cvss31_vector")))
+		printf("CVSS (NVD): %.1f %s  %s\n",
+		       json_real_value(json_object_get(e->nvd, "cvss31_score")),
+		       json_string_value(json_object_get(e->nvd, "cvss31_severity")),
+		       json_string_value(json_object_get(e->nvd, "cvss31_vector")));
+	if (e->kev)
+		printf("CISA KEV: listed since %s\n",
+		       json_string_value(json_object_get(e->kev, "date_added")));
+	else
+		printf("CISA KEV: not listed\n");
+	if (e->epss)
+		printf("EPSS: %.5f (percentile %.3f)\n",
+		       json_real_value(json_object_get(e->epss, "score")),
+		       json_real_value(json_object_get(e->epss, "percentile")));
+	printf("\nFix commits:\n");
+	for (char **c = rec->fix_commits; c && *c; c++)
+		printf("  %s\n", *c);
+	printf("\nAffected and fixed (per branch):\n");
+	for (size_t i = 0; i < rec->n_pairs; i++) {
+		const struct cve_pair *p = &rec->pairs[i];
+
+		printf("  introduced %-9s %-12.12s  ", p->introduced_version ? p->introduced_version : "?",
+		       p->introduced_commit ? p->introduced_commit : "(unknown)");
+		if (p->fixed_version)
+			printf("fixed %-9s %.12s\n", p->fixed_version,
+			       p->fixed_commit ? p->fixed_commit : "");
+		else
+			printf("not fixed\n");
+	}
+	printf("\nFiles:\n");
+	for (char **f = rec->program_files; f && *f; f++)
+		printf("  %s\n", *f);
+	if (rec->description)
+		printf("\n%s\n", rec->description);
+}
+
+static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option options[] = { COMMON_LONG_OPTIONS, {} };
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(cve_record_freep) struct cve_record *rec = NULL;
+	struct enrichment e = { 0 };
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", options, NULL)) != -1) {
+		if (common_option(ctx, c))
+			continue;
+		if (c == 'h') {
+			show_help();
+			return 0;
+		}
+		return cli_usage_error("cve", "show", "invalid option");
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("cve", "show", "expected one CVE id");
+	if (!cve_id_valid(argv[optind]))
+		return cli_usage_error("cve", "show", "'%s' is not a CVE id (CVE-YYYY-NNNN)",
+				       argv[optind]);
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = cve_store_load(db, argv[optind], &rec);
+	if (r == -ENOENT)
+		return log_error_errno(r, "'%s' is not in the database (run 'tuxtape cve sync')",
+				       argv[optind]);
+	if (r < 0)
+		return log_error_errno(r, "cannot load '%s': %s", argv[optind], db_errmsg(db));
+	r = load_enrichment(db, rec->id, &e);
+	if (r < 0)
+		return log_error_errno(r, "cannot load enrichment of '%s': %s", rec->id,
+				       db_errmsg(db));
+	if (ctx->json)
+		return cli_print_json(record_to_json(rec, &e));
+	print_record(rec, &e);
+	json_decref(e.kev);
+	json_decref(e.epss);
+	json_decref(e.nvd);
+	return 0;
+}
+
+static const struct cli_verb cve_verbs[] = {
+	{ "sync", verb_sync, "fetch and ingest CVE records (vulns git, mbox, KEV, EPSS, NVD)" },
+	{ "list", verb_list, "list CVEs (--since, --file, --json)" },
+	{ "show", verb_show, "show one CVE with pairs, files, CVSS, KEV and EPSS" },
+	{},
+};
+
+int cmd_cve(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "cve", cve_verbs, argc, argv);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Checked number parsing: the whole string must be a number in range. */
+#ifndef TUXTAPE_PARSE_UTIL_H
+#define TUXTAPE_PARSE_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int safe_atoi(const char *s, int *ret);
+int safe_atou64(const char *s, uint64_t *ret);
+int safe_atod(const char *s, double *ret);
+/* "yes/true/on/1" and "no/false/off/0". */
+int parse_boolean(const char *s, bool *ret);
+/* True when s is n lowercase-or-uppercase hex digits exactly. */
+bool is_hex_string(const char *s, size_t n);
+/* Parses "YYYY-MM-DD" or an RFC 3339 time into seconds since the epoch (UTC). */
+int parse_timestamp(const char *s, int64_t *ret);
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+void format_timestamp(int64_t t, char *buf, size_t size);
+
+#endif
