@@ -26,6 +26,7 @@ enum cli_exit {
 /* Handler results beyond negative errno that map to particular exit codes. */
 #define CLI_RESULT_PARTIAL 1
 #define CLI_RESULT_USAGE (-1000)
+#define CLI_RESULT_NOT_FOUND (-1001)
 
 struct cli_ctx {
 	struct config *config;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "enrich-sync.h"
 #include "fileio.h"
 #include "lock.h"
 #include "log.h"
@@ -82,10 +83,21 @@ static void sync_help(void)
 	      "      --no-git           skip the vulns repository (e.g. only --mbox)\n"
 	      "      --mbox PATH        also read announcements from an mbox file, a maildir\n"
 	      "                         or a directory of .mbox files\n"
+	      "      --kev URL|FILE     CISA KEV catalogue (JSON; default: cve.kev)\n"
+	      "      --epss URL|FILE    FIRST EPSS scores (CSV, gzip or plain; default: cve.epss)\n"
+	      "      --nvd              NVD API 2.0: CVSS 3.1/4.0, CWE and dates of the kernel\n"
+	      "                         CNA's CVEs changed since the last run (cve.nvd = true)\n"
+	      "      --nvd-url URL      NVD API base URL or a local directory (cve.nvd_url)\n"
+	      "      --nvd-full         fetch NVD data from the start again\n"
 	      "      --wait             wait for a running sync instead of exiting with 4\n" COMMON_HELP
 	      "\n"
+	      "Offline (--offline or cve.offline), URL feeds come from the cache in the data\n"
+	      "directory.  The NVD API key (cve.nvd_api_key, or TUXTAPE_CVE_NVD_API_KEY)\n"
+	      "raises NVD's limit from 5 to 50 requests per 30 seconds.\n"
+	      "\n"
 	      "Exit codes: 0 ok, 1 failure (nothing changed), 3 synced but some records\n"
-	      "were skipped (named on stderr, retried next run), 4 another sync is running.\n",
+	      "or feeds were skipped (named on stderr, retried next run), 4 another sync\n"
+	      "is running.\n",
 	      stdout);
 }
 
@@ -156,9 +168,78 @@ static int sync_mbox(struct db *db, const char *path, json_t *summary, unsigned 
 	return 0;
 }
 
+static json_t *enrich_json(int r, const char *source, const struct enrich_result *res)
+{
+	if (r < 0)
+		return json_pack("{s:s, s:s}", "source", source, "error", errno_to_string(r));
+	return json_pack("{s:s, s:I, s:I, s:b, s:b, s:s}", "source", source, "stored",
+			 (json_int_t)res->stored, "bad_rows", (json_int_t)res->bad, "from_cache",
+			 res->from_cache, "stale", res->stale, "version", res->version);
+}
+
+/* Runs the configured enrichment feeds; returns how many failed. */
+static unsigned enrich(struct cli_ctx *ctx, struct db *db, json_t *summary, const char *cache_dir,
+		       bool offline, const char *kev, const char *epss, const char *nvd_url,
+		       bool nvd_full)
+{
+	struct enrich_result res;
+	bool human = !ctx->json && ctx->verbosity >= 0;
+	unsigned failed = 0;
+	int r;
+
+	if (kev) {
+		r = enrich_sync_kev(db, kev, cache_dir, offline, &res);
+		failed += r < 0 || res.stale;
+		json_object_set_new(summary, "kev", enrich_json(r, kev, &res));
+		if (r >= 0 && human)
+			printf("kev %s: %u entries%s\n", res.version, res.stored,
+			       res.from_cache ? " (cached copy)" : "");
+	}
+	if (epss) {
+		r = enrich_sync_epss(db, epss, cache_dir, offline, &res);
+		failed += r < 0 || res.stale || res.bad;
+		json_object_set_new(summary, "epss", enrich_json(r, epss, &res));
+		if (r >= 0 && human)
+			printf("epss %s: %u kernel CVEs scored, %u bad rows%s\n", res.version,
+			       res.stored, res.bad, res.from_cache ? " (cached copy)" : "");
+	}
+	if (nvd_url) {
+		_cleanup_free_ char *nvd_cache = path_join(cache_dir, "nvd");
+		struct nvd_client_options o = {
+			.base_url = nvd_url,
+			.api_key = config_get(ctx->config, "cve.nvd_api_key", NULL),
+			.cache_dir = nvd_cache,
+			.offline = offline,
+			.source_identifier = config_get(ctx->config, "cve.nvd_source_identifier",
+							NVD_KERNEL_CNA_SOURCE),
+		};
+
+		if (o.api_key && !*o.api_key)
+			o.api_key = NULL;
+		r = enrich_sync_nvd(db, &o, nvd_full, &res);
+		failed += r < 0;
+		json_object_set_new(summary, "nvd", enrich_json(r, nvd_url, &res));
+		if (human)
+			printf("nvd: %u CVEs updated%s\n", res.stored, r < 0 ? " (incomplete)" : "");
+	}
+	return failed;
+}
+
 static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_SOURCE = 256, OPT_OFFLINE, OPT_FULL, OPT_NO_GIT, OPT_MBOX, OPT_WAIT };
+	enum {
+		OPT_SOURCE = 256,
+		OPT_OFFLINE,
+		OPT_FULL,
+		OPT_NO_GIT,
+		OPT_MBOX,
+		OPT_WAIT,
+		OPT_KEV,
+		OPT_EPSS,
+		OPT_NVD,
+		OPT_NVD_URL,
+		OPT_NVD_FULL,
+	};
 	static const struct option options[] = {
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "offline", no_argument, NULL, OPT_OFFLINE },
@@ -166,6 +247,11 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 		{ "no-git", no_argument, NULL, OPT_NO_GIT },
 		{ "mbox", required_argument, NULL, OPT_MBOX },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "kev", required_argument, NULL, OPT_KEV },
+		{ "epss", required_argument, NULL, OPT_EPSS },
+		{ "nvd", no_argument, NULL, OPT_NVD },
+		{ "nvd-url", required_argument, NULL, OPT_NVD_URL },
+		{ "nvd-full", no_argument, NULL, OPT_NVD_FULL },
 		COMMON_LONG_OPTIONS,
 		{},
 	};
@@ -174,8 +260,8 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(db_closep) struct db *db = NULL;
 	_cleanup_free_ char *repo_dir = NULL, *lock_path = NULL;
 	_cleanup_close_ int lock_fd = -1;
-	const char *mbox = NULL;
-	bool no_git = false, wait = false, offline = false;
+	const char *mbox = NULL, *kev = NULL, *epss = NULL, *nvd_url = NULL;
+	bool no_git = false, wait = false, offline = false, nvd = false, nvd_full = false;
 	unsigned errors = 0;
 	json_t *summary;
 	int c, r;
@@ -203,6 +289,22 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_WAIT:
 			wait = true;
 			break;
+		case OPT_KEV:
+			kev = optarg;
+			break;
+		case OPT_EPSS:
+			epss = optarg;
+			break;
+		case OPT_NVD:
+			nvd = true;
+			break;
+		case OPT_NVD_URL:
+			nvd_url = optarg;
+			nvd = true;
+			break;
+		case OPT_NVD_FULL:
+			nvd_full = nvd = true;
+			break;
 		case 'h':
 			sync_help();
 			return 0;
@@ -215,6 +317,14 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 	if (!offline)
 		(void)config_get_bool(ctx->config, "cve.offline", false, &offline);
 	so.offline = offline;
+	if (!kev)
+		kev = config_get(ctx->config, "cve.kev", NULL);
+	if (!epss)
+		epss = config_get(ctx->config, "cve.epss", NULL);
+	if (!nvd && config_get_bool(ctx->config, "cve.nvd", false, &nvd) < 0)
+		return log_error_errno(-EINVAL, "invalid boolean for 'cve.nvd'");
+	if (!nvd_url)
+		nvd_url = config_get(ctx->config, "cve.nvd_url", NULL);
 	if (!so.source)
 		so.source = config_get(ctx->config, "cve.source", CVE_SYNC_DEFAULT_SOURCE);
 	so.progress = !ctx->json && ctx->verbosity >= 0 && progress_wanted();
@@ -244,8 +354,9 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 	if (!no_git) {
 		r = cve_sync_git(db, &so, &st);
 		if (r < 0) {
+			/* cve_sync_git() has said what failed and where. */
 			json_decref(summary);
-			return log_error_errno(r, "cve sync from '%s' failed", so.source);
+			return r;
 		}
 		errors += st.errors;
 		json_object_set_new(
@@ -277,6 +388,16 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 			       (long long)json_integer_value(json_object_get(m, "added")),
 			       (long long)json_integer_value(json_object_get(m, "updated")),
 			       (long long)json_integer_value(json_object_get(m, "rejected")), bad);
+	}
+	if (kev || epss || nvd) {
+		_cleanup_free_ char *cache_dir = path_join(ctx->data_dir, "cache");
+
+		if (!cache_dir) {
+			json_decref(summary);
+			return -ENOMEM;
+		}
+		errors += enrich(ctx, db, summary, cache_dir, offline, kev, epss,
+				 nvd ? (nvd_url ? nvd_url : NVD_BASE_URL_DEFAULT) : NULL, nvd_full);
 	}
 	json_object_set_new(summary, "total", json_integer(cve_store_count(db, false)));
 	json_object_set_new(summary, "errors", json_integer(errors));
@@ -605,9 +726,10 @@ static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return r;
 	r = cve_store_load(db, argv[optind], &rec);
-	if (r == -ENOENT)
-		return log_error_errno(r, "'%s' is not in the database (run 'tuxtape cve sync')",
-				       argv[optind]);
+	if (r == -ENOENT) {
+		log_error("'%s' is not in the database (run 'tuxtape cve sync')", argv[optind]);
+		return CLI_RESULT_NOT_FOUND;
+	}
 	if (r < 0)
 		return log_error_errno(r, "cannot load '%s': %s", argv[optind], db_errmsg(db));
 	r = load_enrichment(db, rec->id, &e);

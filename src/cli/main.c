@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		return EXIT_PARTIAL;
 	if (r == -EWOULDBLOCK)
 		return EXIT_LOCKED;
-	if (r == -ENOENT)
+	if (r == CLI_RESULT_NOT_FOUND)
 		return EXIT_NOT_FOUND;
 	return r < 0 ? EXIT_FAILURE_ : EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "enrich.h"
+#include "record.h"
 #include "parse-util.h"
 
 #define EPSS_HEADER "cve,epss,percentile"
@@ -115,7 +116,7 @@ static int parse_row(struct epss_state *st, char *s)
 		bad_row(st, "expected 3 fields");
 		return 0;
 	}
-	if (!enrich_cve_id_valid(f[0])) {
+	if (!cve_id_valid(f[0])) {
 		bad_row(st, "invalid CVE id");
 		return 0;
 	}

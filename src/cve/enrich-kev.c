@@ -6,26 +6,8 @@
 #include <string.h>
 
 #include "enrich.h"
+#include "record.h"
 #include "parse-util.h"
-
-/*
- * NEEDSWORK: same rule as cve_id_valid() in record.c; kept here so the feed
- * parsers do not pull in the record parser.  Merge once both settle.
- */
-bool enrich_cve_id_valid(const char *id)
-{
-	size_t n;
-
-	if (!id || strncmp(id, "CVE-", 4) != 0)
-		return false;
-	for (int i = 4; i < 8; i++)
-		if (!isdigit((unsigned char)id[i]))
-			return false;
-	if (id[8] != '-')
-		return false;
-	n = strspn(id + 9, "0123456789");
-	return n >= 4 && n <= 19 && id[9 + n] == '\0';
-}
 
 _printf_(3, 4) static int fail(char *reterr, size_t errsize, const char *fmt, ...)
 {
@@ -73,7 +55,7 @@ static int parse_item(json_t *item, size_t i, struct kev_entry *e, char *reterr,
 		return fail(reterr, errsize, "vulnerabilities[%zu]: expected an object", i);
 	if (get_str(item, "cveID", &e->cve_id) < 0 || !e->cve_id)
 		return fail(reterr, errsize, "vulnerabilities[%zu]: missing cveID", i);
-	if (!enrich_cve_id_valid(e->cve_id))
+	if (!cve_id_valid(e->cve_id))
 		return fail(reterr, errsize, "vulnerabilities[%zu]: invalid cveID '%.40s'", i,
 			    e->cve_id);
 	if (get_str(item, "dateAdded", &e->date_added) < 0 || !e->date_added)

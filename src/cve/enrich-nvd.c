@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "enrich.h"
+#include "record.h"
 #include "fileio.h"
 #include "http.h"
 #include "log.h"
@@ -26,6 +27,7 @@ struct nvd_client {
 	char *local_path;     /* set when the base is a local file or directory */
 	char *api_key_header; /* "apiKey: ..." or NULL */
 	char *cache_dir;
+	char *source_identifier; /* sourceIdentifier filter of fetch_changed(), or NULL */
 	bool offline;
 	unsigned max_attempts;
 	unsigned retry_base_ms;
@@ -202,7 +204,7 @@ static int parse_cve(json_t *item, size_t i, struct nvd_cve *out, char *reterr, 
 	cve = json_is_object(item) ? json_object_get(item, "cve") : NULL;
 	if (!json_is_object(cve))
 		return fail(reterr, errsize, "vulnerabilities[%zu]: missing cve", i);
-	if (get_str(cve, "id", &out->id) < 0 || !enrich_cve_id_valid(out->id))
+	if (get_str(cve, "id", &out->id) < 0 || !cve_id_valid(out->id))
 		return fail(reterr, errsize, "vulnerabilities[%zu].cve: missing or invalid id", i);
 	if (get_str(cve, "published", &published) < 0 || !published ||
 	    parse_timestamp(published, &out->published) < 0)
@@ -451,6 +453,11 @@ int nvd_client_new(const struct nvd_client_options *opts, struct nvd_client **re
 			return -ENOMEM;
 		}
 	}
+	if (opts->source_identifier) {
+		c->source_identifier = strdup(opts->source_identifier);
+		if (!c->source_identifier)
+			return -ENOMEM;
+	}
 	if (opts->cache_dir) {
 		c->cache_dir = strdup(opts->cache_dir);
 		if (!c->cache_dir)
@@ -481,6 +488,7 @@ struct nvd_client *nvd_client_free(struct nvd_client *c)
 		free(c->api_key_header);
 	}
 	free(c->cache_dir);
+	free(c->source_identifier);
 	free(c);
 	return NULL;
 }
@@ -586,8 +594,8 @@ static int fetch_remote(struct nvd_client *c, const char *query, char **ret_buf,
 	};
 	int r;
 
-	if (asprintf(&url, "%s%c%s", c->base_url, strchr(c->base_url, '?') ? '&' : '?', query) <
-	    0) {
+	r = asprintf(&url, "%s%c%s", c->base_url, strchr(c->base_url, '?') ? '&' : '?', query);
+	if (r < 0) {
 		url = NULL;
 		return -ENOMEM;
 	}
@@ -667,7 +675,7 @@ int nvd_client_fetch_cve(struct nvd_client *c, const char *cve_id, nvd_cve_fn fn
 	struct nvd_page page;
 
 	c->error[0] = '\0';
-	if (!enrich_cve_id_valid(cve_id)) {
+	if (!cve_id_valid(cve_id)) {
 		set_error(c, "NVD: invalid CVE id '%.40s'", cve_id ? cve_id : "");
 		return -EINVAL;
 	}
@@ -699,7 +707,7 @@ int nvd_client_fetch_changed(struct nvd_client *c, int64_t start, int64_t end, n
 	}
 	for (;;) {
 		int64_t we = end - ws > NVD_WINDOW_MAX_SECONDS ? ws + NVD_WINDOW_MAX_SECONDS : end;
-		char from[48], to[48], query[192];
+		char from[48], to[48], query[320];
 		long index = 0;
 
 		format_nvd_date(ws, from, sizeof(from));
@@ -710,8 +718,10 @@ int nvd_client_fetch_changed(struct nvd_client *c, int64_t start, int64_t end, n
 
 			snprintf(
 				query, sizeof(query),
-				"lastModStartDate=%s&lastModEndDate=%s&resultsPerPage=%d&startIndex=%ld",
-				from, to, NVD_RESULTS_PER_PAGE, index);
+				"lastModStartDate=%s&lastModEndDate=%s&resultsPerPage=%d&startIndex=%ld%s%s",
+				from, to, NVD_RESULTS_PER_PAGE, index,
+				c->source_identifier ? "&sourceIdentifier=" : "",
+				c->source_identifier ? c->source_identifier : "");
 			r = fetch_page(c, query, NULL, fn, userdata, &page);
 			if (r < 0)
 				return r;

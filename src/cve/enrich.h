@@ -26,8 +26,6 @@
 #define ENRICH_CVE_ID_MAX 32
 #define ENRICH_ERROR_MAX 512
 
-/* True for "CVE-YYYY-NNNN..." (4-digit year, 4..19 digits). */
-bool enrich_cve_id_valid(const char *id);
 
 /* ---- CISA Known Exploited Vulnerabilities ------------------------------ */
 
@@ -179,6 +177,7 @@ struct nvd_client_options {
 	const char *base_url;	/* NULL = NVD_BASE_URL_DEFAULT; also file://... or a local path */
 	const char *api_key;	/* NULL = none; sent as header "apiKey", never logged */
 	const char *cache_dir;	/* NULL = no cache; created when missing */
+	const char *source_identifier; /* fetch_changed() only: NVD sourceIdentifier filter */
 	bool offline;		/* answer from the cache only */
 	unsigned max_attempts;	/* HTTP attempts per request, 0 = http default */
 	unsigned retry_base_ms; /* 0 = http default */

@@ -187,7 +187,7 @@ int cve_store_get_hash(struct db *db, const char *id, char **ret)
 			r = -ENOMEM;
 	}
 	db_stmt_reset(s);
-	return r < 0 ? r : 0;
+	return r;
 }
 
 int cve_store_set_dates(struct db *db, const char *id, int64_t published, int64_t modified)

@@ -21,7 +21,11 @@ int cve_store_put(struct db *db, const struct cve_record *r, const char *record_
 		  int64_t now);
 /* Removes a CVE and its child rows; 0 also when it was not stored. */
 int cve_store_delete(struct db *db, const char *id);
-/* *ret = stored record_hash (caller frees) or NULL when the CVE is unknown. */
+/*
+ * *ret = stored record_hash (caller frees), NULL when the CVE is unknown or
+ * was stored without one (from an announcement).  Returns 1 when the CVE is
+ * stored, 0 when not.
+ */
 int cve_store_get_hash(struct db *db, const char *id, char **ret);
 /* Keeps the earliest known publication date; sets the modification date. */
 int cve_store_set_dates(struct db *db, const char *id, int64_t published, int64_t modified);

@@ -501,6 +501,7 @@ static int sync_record(struct sync_run *s, const struct record_files *f, bool ma
 	_cleanup_free_ char *old_hash = NULL;
 	struct record_dates *d;
 	char hash[17], err[256];
+	bool exists = false;
 	int r;
 
 	if (!f->present[RECORD_JSON]) {
@@ -513,6 +514,7 @@ static int sync_record(struct sync_run *s, const struct record_files *f, bool ma
 		r = cve_store_get_hash(s->db, f->id, &old_hash);
 		if (r < 0)
 			return r;
+		exists = r > 0;
 		if (old_hash && streq(old_hash, hash)) {
 			s->stats->unchanged++;
 			return clear_error(s, f->id);
@@ -554,10 +556,10 @@ static int sync_record(struct sync_run *s, const struct record_files *f, bool ma
 	rec->published = d && d->published ? d->published : s->head_time;
 	rec->modified = d && d->modified ? d->modified : s->head_time;
 
-	r = cve_store_put(s->db, rec, hash, !may_exist || (!old_hash && s->fresh_db), s->now);
+	r = cve_store_put(s->db, rec, hash, !exists, s->now);
 	if (r < 0)
 		return log_error_errno(r, "cannot store '%s': %s", f->id, db_errmsg(s->db));
-	if (old_hash)
+	if (exists)
 		s->stats->updated++;
 	else
 		s->stats->added++;
@@ -861,7 +863,7 @@ static int sync_incremental(struct sync_run *s, git_tree *from, bool progress_on
 
 			/* Deleted upstream (or its .json is gone): drop it, and any stale error. */
 			r = cve_store_get_hash(s->db, id, &old);
-			if (r >= 0 && old) {
+			if (r > 0) {
 				r = cve_store_delete(s->db, id);
 				s->stats->deleted++;
 			}

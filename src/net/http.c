@@ -9,18 +9,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "build-config.h"
 #include "http.h"
 #include "log.h"
 #include "strbuf.h"
 
-/*
- * NEEDSWORK: the generated config.h that defines TUXTAPE_VERSION is shadowed
- * on the include path by src/common/config.h (the INI module); until one of
- * them is renamed, include the generated header here and drop this fallback.
- */
-#ifndef TUXTAPE_VERSION
-#define TUXTAPE_VERSION "0.1.0"
-#endif
 #define USER_AGENT "tuxtape/" TUXTAPE_VERSION
 /* ETags are short; anything longer is not worth keeping for a conditional GET. */
 #define ETAG_MAX 256
