@@ -13,6 +13,7 @@ fi
 for b in "$@"; do
 	echo "== meson test -C $b"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions="$root/tools/lsan.supp":print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		meson test -C "$b" --print-errorlogs --num-processes 2 || rc=1
 	python3 "$root/tools/count-tests.py" "$b/meson-logs/testlog.json" >>"$summary" || rc=1
