@@ -266,7 +266,8 @@ static int verb_sync(struct cli_ctx *ctx, int argc, char **argv)
 	json_t *summary;
 	int c, r;
 
-	optind = 1;
+	/* 0, not 1: glibc then re-initialises, argument permutation included. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "vqh", options, NULL)) != -1) {
 		if (common_option(ctx, c))
 			continue;
@@ -475,7 +476,8 @@ static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct list_ctx lc = { 0 };
 	int c, r;
 
-	optind = 1;
+	/* 0, not 1: glibc then re-initialises, argument permutation included. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "n:vqh", options, NULL)) != -1) {
 		if (common_option(ctx, c))
 			continue;
@@ -707,7 +709,8 @@ static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
 	struct enrichment e = { 0 };
 	int c, r;
 
-	optind = 1;
+	/* 0, not 1: glibc then re-initialises, argument permutation included. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "vqh", options, NULL)) != -1) {
 		if (common_option(ctx, c))
 			continue;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <git2.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,11 +64,20 @@ struct sync_run {
 	int64_t head_time;
 	int64_t now;
 	struct cve_sync_stats *stats;
-	struct hashmap *dates; /* id -> struct record_dates */
+	struct hashmap *dates; /* id -> struct record_dates; NULL while a thread computes them */
 	bool fresh_db;
+	bool has_errors;       /* sync_error holds rows of this source */
 	unsigned done;
 	unsigned kill_after; /* test hook: SIGKILL ourselves after this many records */
 };
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int git_error_to_errno(int gerr)
 {
@@ -292,7 +302,7 @@ static int open_repo(const struct cve_sync_options *o, git_repository **ret)
 
 /* ---- history: when each record was first published and last changed ---- */
 
-static int note_date(struct sync_run *s, const char *path, git_delta_t status, int64_t when)
+static int note_date(struct hashmap *dates, const char *path, git_delta_t status, int64_t when)
 {
 	const char *base = strrchr(path, '/');
 	char id[CVE_ID_MAX];
@@ -309,14 +319,14 @@ static int note_date(struct sync_run *s, const char *path, git_delta_t status, i
 		return 0;
 	memcpy(id, base, n);
 	id[n] = '\0';
-	d = hashmap_get(s->dates, id);
+	d = hashmap_get(dates, id);
 	if (!d) {
 		int r;
 
 		d = calloc(1, sizeof(*d));
 		if (!d)
 			return -ENOMEM;
-		r = hashmap_put(s->dates, id, d);
+		r = hashmap_put(dates, id, d);
 		if (r < 0) {
 			free(d);
 			return r;
@@ -329,25 +339,56 @@ static int note_date(struct sync_run *s, const char *path, git_delta_t status, i
 	return 0;
 }
 
+static git_tree *subtree(git_repository *repo, git_tree *root, const char *path);
+
+/* Notes the .json records of one year directory that are new or changed against its parent. */
+static int dates_in_year(git_repository *repo, struct hashmap *dates, const git_tree_entry *ye,
+			 const git_tree_entry *pye, int64_t when)
+{
+	git_tree *yt = NULL, *pyt = NULL;
+	size_t n;
+	int r = 0;
+
+	if (git_tree_lookup(&yt, repo, git_tree_entry_id(ye)) < 0)
+		return 0;
+	if (pye && git_tree_lookup(&pyt, repo, git_tree_entry_id(pye)) < 0)
+		pyt = NULL;
+	n = git_tree_entrycount(yt);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(yt, i), *pe;
+		const char *name = git_tree_entry_name(e);
+		size_t l = strlen(name);
+
+		if (l < 5 || strcmp(name + l - 5, ".json") != 0)
+			continue;
+		pe = pyt ? git_tree_entry_byname(pyt, name) : NULL;
+		if (!pe)
+			r = note_date(dates, name, GIT_DELTA_ADDED, when);
+		else if (!git_oid_equal(git_tree_entry_id(e), git_tree_entry_id(pe)))
+			r = note_date(dates, name, GIT_DELTA_MODIFIED, when);
+	}
+	git_tree_free(pyt);
+	git_tree_free(yt);
+	return r;
+}
+
 /*
  * Walks the commits in (from, head] oldest first and notes, per record, the
  * commit time when its JSON first appeared and when it last changed.  Only
  * first parents are followed: the CNA's history is linear, and a merge's
- * other side is summarised by the merge itself.
+ * other side is summarised by the merge itself.  Trees are compared by hand,
+ * year directory by year directory, skipping every subtree whose id did not
+ * change: much cheaper than a full diff, and all that dates need.
  */
-static int collect_dates(struct sync_run *s, const git_oid *from, const git_oid *head)
+static int collect_dates(git_repository *repo, struct hashmap *dates, const git_oid *from,
+			 const git_oid *head)
 {
-	static char *paths[] = { "cve/published", "cve/rejected" };
-	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+	static const char *const roots[] = { "cve/published", "cve/rejected" };
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	int r;
 
-	dopts.pathspec.strings = paths;
-	dopts.pathspec.count = ARRAY_SIZE(paths);
-	dopts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
-
-	if ((r = git_revwalk_new(&walk, s->repo)) < 0)
+	if ((r = git_revwalk_new(&walk, repo)) < 0)
 		goto git_fail;
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
 	git_revwalk_simplify_first_parent(walk);
@@ -359,10 +400,9 @@ static int collect_dates(struct sync_run *s, const git_oid *from, const git_oid 
 	while ((r = git_revwalk_next(&oid, walk)) == 0) {
 		git_commit *c = NULL, *parent = NULL;
 		git_tree *t = NULL, *pt = NULL;
-		git_diff *diff = NULL;
 		int64_t when;
 
-		if ((r = git_commit_lookup(&c, s->repo, &oid)) < 0)
+		if ((r = git_commit_lookup(&c, repo, &oid)) < 0)
 			goto git_fail;
 		when = (int64_t)git_commit_time(c);
 		r = git_commit_tree(&t, c);
@@ -371,19 +411,26 @@ static int collect_dates(struct sync_run *s, const git_oid *from, const git_oid 
 			if (r >= 0)
 				r = git_commit_tree(&pt, parent);
 		}
-		if (r >= 0)
-			r = git_diff_tree_to_tree(&diff, s->repo, pt, t, &dopts);
-		if (r >= 0) {
-			size_t n = git_diff_num_deltas(diff);
+		for (size_t ri = 0; r >= 0 && ri < ARRAY_SIZE(roots); ri++) {
+			git_tree *rt = subtree(repo, t, roots[ri]);
+			git_tree *prt = pt ? subtree(repo, pt, roots[ri]) : NULL;
+			size_t n = rt ? git_tree_entrycount(rt) : 0;
 
-			for (size_t i = 0; i < n && r >= 0; i++) {
-				const git_diff_delta *d = git_diff_get_delta(diff, i);
+			if (rt && prt && git_oid_equal(git_tree_id(rt), git_tree_id(prt)))
+				n = 0;
+			for (size_t y = 0; y < n && r >= 0; y++) {
+				const git_tree_entry *ye = git_tree_entry_byindex(rt, y), *pye;
 
-				if (d->status == GIT_DELTA_ADDED || d->status == GIT_DELTA_MODIFIED)
-					r = note_date(s, d->new_file.path, d->status, when);
+				if (git_tree_entry_type(ye) != GIT_OBJECT_TREE)
+					continue;
+				pye = prt ? git_tree_entry_byname(prt, git_tree_entry_name(ye)) : NULL;
+				if (pye && git_oid_equal(git_tree_entry_id(ye), git_tree_entry_id(pye)))
+					continue;
+				r = dates_in_year(repo, dates, ye, pye, when);
 			}
+			git_tree_free(prt);
+			git_tree_free(rt);
 		}
-		git_diff_free(diff);
 		git_tree_free(pt);
 		git_tree_free(t);
 		git_commit_free(parent);
@@ -490,18 +537,133 @@ static const parse_fn record_parser[_RECORD_FILE_MAX] = {
 	[RECORD_MESSAGE] = parse_message,
 };
 
+/* One record read and parsed, possibly on a worker thread; the database is left to the caller. */
+struct parsed_record {
+	struct cve_record *rec; /* NULL when error < 0 */
+	int error;              /* 0, -EBADMSG for a problem of the record, else fatal */
+	int bad_kind;           /* the file kind at fault when error == -EBADMSG */
+	char err[256];
+	bool ready;             /* set by the worker under the pipeline lock */
+};
+
+static void parse_record(git_repository *repo, const struct record_files *f,
+			 struct parsed_record *p)
+{
+	_cleanup_(cve_record_freep) struct cve_record *rec = cve_record_new(f->id);
+	int r;
+
+	p->rec = NULL;
+	p->error = 0;
+	p->err[0] = '\0';
+	if (!rec) {
+		p->error = -ENOMEM;
+		return;
+	}
+	for (int i = 0; i < _RECORD_FILE_MAX; i++) {
+		git_blob *blob = NULL;
+		size_t size;
+
+		if (!f->present[i])
+			continue;
+		p->bad_kind = i;
+		r = git_blob_lookup(&blob, repo, &f->oid[i]);
+		if (r < 0) {
+			snprintf(p->err, sizeof(p->err), "%s", git_errmsg());
+			p->error = -EBADMSG;
+			return;
+		}
+		size = (size_t)git_blob_rawsize(blob);
+		if (size > CVE_RECORD_FILE_MAX) {
+			git_blob_free(blob);
+			snprintf(p->err, sizeof(p->err), "file of %zu bytes exceeds the %u byte limit",
+				 size, CVE_RECORD_FILE_MAX);
+			p->error = -EBADMSG;
+			return;
+		}
+		r = record_parser[i](rec, git_blob_rawcontent(blob), size, p->err, sizeof(p->err));
+		git_blob_free(blob);
+		if (r == -ENOMEM) {
+			p->error = r;
+			return;
+		}
+		if (r < 0) {
+			if (!p->err[0])
+				snprintf(p->err, sizeof(p->err), "%s", errno_to_string(r));
+			p->error = -EBADMSG;
+			return;
+		}
+	}
+	rec->rejected = f->rejected;
+	rec->source = strdup("vulns");
+	if (!rec->source) {
+		p->error = -ENOMEM;
+		return;
+	}
+	p->rec = TAKE_PTR(rec);
+}
+
 /*
- * Reads, parses and stores one record.  Returns 0 when stored or skipped
- * with a recorded error; negative errno only for failures that must stop the
- * run (database, out of memory).
+ * Stores one parsed record (or records its error).  Returns 0 when stored or
+ * skipped with a recorded error; negative errno only for failures that must
+ * stop the run (database, out of memory).
  */
+static int store_parsed(struct sync_run *s, const struct record_files *f,
+			struct parsed_record *p, bool exists, const char *hash)
+{
+	struct record_dates *d;
+	int r;
+
+	if (p->error == -EBADMSG)
+		return record_error(s, f, record_ext[p->bad_kind], p->err);
+	if (p->error < 0)
+		return p->error;
+	/* Without dates yet (the parallel full read sets them afterwards), 0 keeps stored ones. */
+	d = s->dates ? hashmap_get(s->dates, f->id) : NULL;
+	p->rec->published = d && d->published ? d->published : s->dates ? s->head_time : 0;
+	p->rec->modified = d && d->modified ? d->modified : s->dates ? s->head_time : 0;
+
+	r = cve_store_put(s->db, p->rec, hash, !exists, s->now);
+	if (r < 0)
+		return log_error_errno(r, "cannot store '%s': %s", f->id, db_errmsg(s->db));
+	if (exists)
+		s->stats->updated++;
+	else
+		s->stats->added++;
+	if (f->rejected)
+		s->stats->rejected++;
+	if (s->has_errors && (r = clear_error(s, f->id)) < 0)
+		return r;
+	if (s->kill_after && ++s->done >= s->kill_after)
+		raise(SIGKILL);
+	return 0;
+}
+
+/* Looks the record up in the database: 1 = must be written, 0 = unchanged. */
+static int check_stored(struct sync_run *s, const struct record_files *f, const char *hash,
+			bool *ret_exists)
+{
+	_cleanup_free_ char *old_hash = NULL;
+	int r;
+
+	r = cve_store_get_hash(s->db, f->id, &old_hash);
+	if (r < 0)
+		return r;
+	*ret_exists = r > 0;
+	if (old_hash && streq(old_hash, hash)) {
+		s->stats->unchanged++;
+		if (s->has_errors && (r = clear_error(s, f->id)) < 0)
+			return r;
+		return 0;
+	}
+	return 1;
+}
+
+/* Reads, parses and stores one record on the calling thread. */
 static int sync_record(struct sync_run *s, const struct record_files *f, bool may_exist)
 {
-	_cleanup_(cve_record_freep) struct cve_record *rec = NULL;
-	_cleanup_free_ char *old_hash = NULL;
-	struct record_dates *d;
-	char hash[17], err[256];
+	struct parsed_record p;
 	bool exists = false;
+	char hash[17];
 	int r;
 
 	if (!f->present[RECORD_JSON]) {
@@ -511,66 +673,14 @@ static int sync_record(struct sync_run *s, const struct record_files *f, bool ma
 	}
 	record_hash(f, hash);
 	if (may_exist) {
-		r = cve_store_get_hash(s->db, f->id, &old_hash);
-		if (r < 0)
+		r = check_stored(s, f, hash, &exists);
+		if (r <= 0)
 			return r;
-		exists = r > 0;
-		if (old_hash && streq(old_hash, hash)) {
-			s->stats->unchanged++;
-			return clear_error(s, f->id);
-		}
 	}
-
-	rec = cve_record_new(f->id);
-	if (!rec)
-		return -ENOMEM;
-	for (int i = 0; i < _RECORD_FILE_MAX; i++) {
-		git_blob *blob = NULL;
-		size_t size;
-
-		if (!f->present[i])
-			continue;
-		r = git_blob_lookup(&blob, s->repo, &f->oid[i]);
-		if (r < 0)
-			return record_error(s, f, record_ext[i], git_errmsg());
-		size = (size_t)git_blob_rawsize(blob);
-		if (size > CVE_RECORD_FILE_MAX) {
-			git_blob_free(blob);
-			snprintf(err, sizeof(err), "file of %zu bytes exceeds the %u byte limit", size,
-				 CVE_RECORD_FILE_MAX);
-			return record_error(s, f, record_ext[i], err);
-		}
-		err[0] = '\0';
-		r = record_parser[i](rec, git_blob_rawcontent(blob), size, err, sizeof(err));
-		git_blob_free(blob);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			return record_error(s, f, record_ext[i], err[0] ? err : errno_to_string(r));
-	}
-	rec->rejected = f->rejected;
-	rec->source = strdup("vulns");
-	if (!rec->source)
-		return -ENOMEM;
-	d = hashmap_get(s->dates, f->id);
-	rec->published = d && d->published ? d->published : s->head_time;
-	rec->modified = d && d->modified ? d->modified : s->head_time;
-
-	r = cve_store_put(s->db, rec, hash, !exists, s->now);
-	if (r < 0)
-		return log_error_errno(r, "cannot store '%s': %s", f->id, db_errmsg(s->db));
-	if (exists)
-		s->stats->updated++;
-	else
-		s->stats->added++;
-	if (f->rejected)
-		s->stats->rejected++;
-	r = clear_error(s, f->id);
-	if (r < 0)
-		return r;
-	if (s->kill_after && ++s->done >= s->kill_after)
-		raise(SIGKILL);
-	return 0;
+	parse_record(s->repo, f, &p);
+	r = store_parsed(s, f, &p, exists, hash);
+	cve_record_free(p.rec);
+	return r;
 }
 
 /* Splits "CVE-2024-1234.json" into id and file kind; false for files we do not read. */
@@ -707,34 +817,6 @@ static int lookup_record(struct sync_run *s, const char *id, struct record_files
 	return 0;
 }
 
-struct full_ctx {
-	struct hashmap *seen;
-	struct progress *progress;
-	unsigned count;
-};
-
-static int count_record(struct sync_run *s, struct record_files *f, void *userdata)
-{
-	(*(unsigned *)userdata)++;
-	return 0;
-}
-
-static int full_record(struct sync_run *s, struct record_files *f, void *userdata)
-{
-	struct full_ctx *c = userdata;
-	int r;
-
-	/* A record listed under both published/ and rejected/ is published. */
-	if (hashmap_contains(c->seen, f->id))
-		return 0;
-	r = hashmap_put(c->seen, f->id, NULL);
-	if (r < 0)
-		return r;
-	r = sync_record(s, f, !s->fresh_db);
-	progress_update(c->progress, ++c->count);
-	return r;
-}
-
 static int delete_unseen(struct sync_run *s, struct hashmap *seen)
 {
 	_cleanup_strv_free_ char **gone = NULL;
@@ -762,28 +844,259 @@ static int delete_unseen(struct sync_run *s, struct hashmap *seen)
 	return 0;
 }
 
-static int sync_full(struct sync_run *s, bool progress_on)
+/* Collects every record of the head tree once (published wins over rejected). */
+struct record_list {
+	struct record_files *files;
+	size_t n, alloc;
+	struct hashmap *seen;
+};
+
+static int list_record(struct sync_run *s, struct record_files *f, void *userdata)
+{
+	struct record_list *l = userdata;
+	int r;
+
+	if (hashmap_contains(l->seen, f->id))
+		return 0;
+	r = hashmap_put(l->seen, f->id, NULL);
+	if (r < 0)
+		return r;
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 4096;
+		struct record_files *nf = realloc(l->files, na * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		l->files = nf;
+		l->alloc = na;
+	}
+	l->files[l->n++] = *f;
+	return 0;
+}
+
+/*
+ * The full read runs on every core: worker threads, each with its own
+ * repository handle, inflate and parse records ahead of the main thread,
+ * which alone talks to the database and writes in tree order.  The window
+ * bounds how far workers may run ahead, and so the memory they hold.
+ */
+#define PIPELINE_WINDOW 512
+#define PIPELINE_MAX_WORKERS 4
+
+struct pipeline {
+	pthread_mutex_t lock;
+	pthread_cond_t produced;
+	pthread_cond_t consumed_cond;
+	const char *repo_path;
+	const struct record_files *files;
+	struct parsed_record *slots;
+	size_t n, next, consumed;
+	bool stop;
+	int error; /* a worker could not open the repository */
+};
+
+static void *pipeline_worker(void *arg)
+{
+	struct pipeline *p = arg;
+	git_repository *repo = NULL;
+
+	if (git_repository_open_bare(&repo, p->repo_path) < 0) {
+		pthread_mutex_lock(&p->lock);
+		p->error = -EIO;
+		p->stop = true;
+		pthread_cond_broadcast(&p->produced);
+		pthread_mutex_unlock(&p->lock);
+		return NULL;
+	}
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		while (!p->stop && p->next < p->n && p->next >= p->consumed + PIPELINE_WINDOW)
+			pthread_cond_wait(&p->consumed_cond, &p->lock);
+		if (p->stop || p->next >= p->n) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+
+		parse_record(repo, &p->files[i], &p->slots[i]);
+
+		pthread_mutex_lock(&p->lock);
+		p->slots[i].ready = true;
+		pthread_cond_broadcast(&p->produced);
+		pthread_mutex_unlock(&p->lock);
+	}
+	git_repository_free(repo);
+	return NULL;
+}
+
+struct history_job {
+	git_repository *repo;
+	struct hashmap *dates;
+	git_oid head;
+	int result;
+};
+
+static void *history_thread(void *arg)
+{
+	struct history_job *h = arg;
+
+	h->result = collect_dates(h->repo, h->dates, NULL, &h->head);
+	return NULL;
+}
+
+static unsigned worker_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > PIPELINE_MAX_WORKERS ? PIPELINE_MAX_WORKERS : (unsigned)n;
+}
+
+/* Writes the publication and change dates the history walk found. */
+static int apply_dates(struct sync_run *s, const struct record_list *l, const bool *written)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct record_dates *d;
+		int r;
+
+		if (!written[i])
+			continue;
+		d = hashmap_get(s->dates, l->files[i].id);
+		r = cve_store_set_dates(s->db, l->files[i].id,
+					d && d->published ? d->published : s->head_time,
+					d && d->modified ? d->modified : s->head_time);
+		if (r < 0)
+			return log_error_errno(r, "cannot store dates of '%s': %s", l->files[i].id,
+					       db_errmsg(s->db));
+	}
+	return 0;
+}
+
+static int sync_full(struct sync_run *s, const char *repo_path, bool progress_on)
 {
 	_cleanup_(hashmap_freep) struct hashmap *seen = hashmap_new(NULL);
-	struct progress p;
-	struct full_ctx c = { .seen = seen, .progress = &p };
-	unsigned total = 0;
+	_cleanup_free_ struct parsed_record *slots = NULL;
+	_cleanup_free_ bool *written = NULL;
+	struct record_list l = { .seen = seen };
+	struct pipeline p = { .repo_path = repo_path };
+	struct history_job h = { .dates = s->dates, .result = 0 };
+	struct hashmap *dates = s->dates;
+	pthread_t workers[PIPELINE_MAX_WORKERS], history;
+	unsigned nw = 0, want = worker_count();
+	bool history_started = false;
+	struct progress pr;
 	int r;
 
 	if (!seen)
 		return -ENOMEM;
-	if (progress_on) {
-		r = foreach_record(s, count_record, &total);
-		if (r < 0)
-			return r;
-	}
-	progress_start(&p, "syncing CVEs", total, progress_on);
-	r = foreach_record(s, full_record, &c);
-	progress_end(&p);
+	r = foreach_record(s, list_record, &l);
 	if (r < 0)
-		return r;
-	return s->fresh_db ? 0 : delete_unseen(s, seen);
+		goto out_files;
+	slots = calloc(l.n ? l.n : 1, sizeof(*slots));
+	written = calloc(l.n ? l.n : 1, sizeof(*written));
+	if (!slots || !written) {
+		r = -ENOMEM;
+		goto out_files;
+	}
+
+	/* The history walk needs its own repository handle to run beside the workers. */
+	if (git_repository_open_bare(&h.repo, repo_path) < 0 ||
+	    git_reference_name_to_id(&h.head, s->repo, "HEAD") < 0) {
+		log_error("cannot open '%s' for the history walk: %s", repo_path, git_errmsg());
+		r = -EIO;
+		goto out_files;
+	}
+	if (pthread_create(&history, NULL, history_thread, &h) != 0) {
+		r = -EAGAIN;
+		goto out_files;
+	}
+	history_started = true;
+	s->dates = NULL; /* stored records get their dates in apply_dates() */
+
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.produced, NULL);
+	pthread_cond_init(&p.consumed_cond, NULL);
+	p.files = l.files;
+	p.slots = slots;
+	p.n = l.n;
+	for (nw = 0; nw < want; nw++)
+		if (pthread_create(&workers[nw], NULL, pipeline_worker, &p) != 0)
+			break;
+	if (nw == 0) {
+		r = -EAGAIN;
+		goto out_threads;
+	}
+
+	progress_start(&pr, "syncing CVEs", l.n, progress_on);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct record_files *f = &l.files[i];
+		struct parsed_record *slot = &slots[i];
+		bool exists = false, must = true;
+		char hash[17];
+
+		pthread_mutex_lock(&p.lock);
+		while (!slot->ready && !p.error)
+			pthread_cond_wait(&p.produced, &p.lock);
+		pthread_mutex_unlock(&p.lock);
+		if (!slot->ready) {
+			log_error("cannot open '%s' in a worker thread", repo_path);
+			r = p.error;
+			break;
+		}
+		if (!f->present[RECORD_JSON]) {
+			log_debug("'%s/%s' has no .json, ignoring", f->dir, f->id);
+		} else {
+			record_hash(f, hash);
+			if (!s->fresh_db) {
+				r = check_stored(s, f, hash, &exists);
+				must = r > 0;
+			}
+			if (r >= 0 && must) {
+				r = store_parsed(s, f, slot, exists, hash);
+				written[i] = r >= 0 && slot->error == 0;
+			}
+		}
+		slot->rec = cve_record_free(slot->rec);
+		if (r < 0)
+			break;
+		progress_update(&pr, i + 1);
+		pthread_mutex_lock(&p.lock);
+		p.consumed = i + 1;
+		pthread_cond_broadcast(&p.consumed_cond);
+		pthread_mutex_unlock(&p.lock);
+	}
+	progress_end(&pr);
+
+out_threads:
+	pthread_mutex_lock(&p.lock);
+	p.stop = true;
+	pthread_cond_broadcast(&p.consumed_cond);
+	pthread_mutex_unlock(&p.lock);
+	for (unsigned i = 0; i < nw; i++)
+		pthread_join(workers[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	pthread_cond_destroy(&p.produced);
+	pthread_cond_destroy(&p.consumed_cond);
+	for (size_t i = 0; i < l.n; i++)
+		cve_record_free(slots[i].rec);
+out_files:
+	if (history_started) {
+		pthread_join(history, NULL);
+		s->dates = dates;
+		if (r >= 0 && h.result < 0)
+			r = h.result;
+	}
+	git_repository_free(h.repo);
+	if (r >= 0)
+		r = apply_dates(s, &l, written);
+	if (r >= 0 && !s->fresh_db)
+		r = delete_unseen(s, seen);
+	free(l.files);
+	return r;
 }
+
 
 /* Ids whose files changed between two trees. */
 static int changed_ids(struct sync_run *s, git_tree *from, struct hashmap *ids)
@@ -818,6 +1131,23 @@ static int changed_ids(struct sync_run *s, git_tree *from, struct hashmap *ids)
 	}
 	git_diff_free(diff);
 	return r;
+}
+
+static int pending_errors(struct sync_run *s)
+{
+	struct db_stmt *st;
+	int r;
+
+	r = db_prepare(s->db, "SELECT COUNT(*) FROM sync_error WHERE source = ?", &st);
+	if (r < 0)
+		return r;
+	if ((r = db_bind_text(st, 1, SOURCE_NAME)) < 0)
+		return r;
+	r = db_step(st);
+	if (r > 0)
+		s->has_errors = db_column_int64(st, 0) > 0;
+	db_stmt_reset(st);
+	return r < 0 ? r : 0;
 }
 
 static int pending_error_ids(struct sync_run *s, struct hashmap *ids)
@@ -897,6 +1227,7 @@ int cve_sync_git(struct db *db, const struct cve_sync_options *o, struct cve_syn
 	git_tree *from_tree = NULL;
 	struct sync_run s = { .db = db, .stats = stats, .dates = dates };
 	const char *kill_env = getenv("TUXTAPE_TEST_KILL_AFTER");
+	double t0;
 	int r;
 
 	memset(stats, 0, sizeof(*stats));
@@ -911,7 +1242,9 @@ int cve_sync_git(struct db *db, const struct cve_sync_options *o, struct cve_syn
 	s.now = (int64_t)time(NULL);
 	git_libgit2_init();
 
+	t0 = now_seconds();
 	r = open_repo(o, &repo);
+	log_debug("clone/fetch: %.3f s", now_seconds() - t0);
 	if (r < 0)
 		goto out;
 	s.repo = repo;
@@ -968,13 +1301,22 @@ int cve_sync_git(struct db *db, const struct cve_sync_options *o, struct cve_syn
 		goto out;
 	}
 	s.fresh_db = !last && cve_store_count(db, true) == 0;
-	r = collect_dates(&s, stats->full ? NULL : git_commit_id(from), git_commit_id(head));
-	if (r >= 0)
-		r = stats->full ? sync_full(&s, o->progress) : sync_incremental(&s, from_tree, o->progress);
+	r = pending_errors(&s);
+	t0 = now_seconds();
+	if (r >= 0 && stats->full) {
+		r = sync_full(&s, o->repo_dir, o->progress);
+	} else if (r >= 0) {
+		r = collect_dates(repo, dates, git_commit_id(from), git_commit_id(head));
+		if (r >= 0)
+			r = sync_incremental(&s, from_tree, o->progress);
+	}
+	log_debug("records: %.3f s", now_seconds() - t0);
+	t0 = now_seconds();
 	if (r >= 0)
 		r = sync_state_set(db, SOURCE_NAME, stats->to_commit, o->source, s.now);
 	if (r >= 0)
 		r = db_commit(db);
+	log_debug("commit: %.3f s", now_seconds() - t0);
 	if (r < 0) {
 		if (r != -ENOMEM && db_errmsg(db) && *db_errmsg(db))
 			log_error("sync failed, nothing was changed: %s", db_errmsg(db));
