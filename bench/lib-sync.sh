@@ -27,11 +27,11 @@ bench_backend() {
 		timed "$w/noop" env TUXTAPE_CORE_DATA_DIR="$w/data" "$tuxtape" -q cve sync --source "$w/vulns"
 	done
 	# Last commit new: sync HEAD~1 once, then time HEAD from a copy of that state.
-	git -C "$w/vulns" checkout -q bench-prev
+	git -C "$w/vulns" reset -q --hard bench-prev
 	rm -rf "$w/data"
 	$RESET_DB
 	env TUXTAPE_CORE_DATA_DIR="$w/data" "$tuxtape" -q cve sync --source "$w/vulns" >/dev/null
-	git -C "$w/vulns" checkout -q -
+	git -C "$w/vulns" reset -q --hard bench-head
 	$SAVE_DB
 	rm -rf "$w/data-prev"
 	cp -a "$w/data" "$w/data-prev"

@@ -1305,8 +1305,9 @@ int cve_sync_git(struct db *db, const struct cve_sync_options *o, struct cve_syn
 	t0 = now_seconds();
 	if (r >= 0 && stats->full) {
 		r = sync_full(&s, o->repo_dir, o->progress);
-	} else if (r >= 0) {
+	} else if (r >= 0 && (s.has_errors || !streq(last, stats->to_commit))) {
 		r = collect_dates(repo, dates, git_commit_id(from), git_commit_id(head));
+		log_debug("history walk: %.3f s", now_seconds() - t0);
 		if (r >= 0)
 			r = sync_incremental(&s, from_tree, o->progress);
 	}
