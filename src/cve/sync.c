@@ -943,7 +943,10 @@ static void *history_thread(void *arg)
 {
 	struct history_job *h = arg;
 
+	double t0 = now_seconds();
+
 	h->result = collect_dates(h->repo, h->dates, NULL, &h->head);
+	log_debug("history walk: %.3f s", now_seconds() - t0);
 	return NULL;
 }
 
@@ -986,12 +989,14 @@ static int sync_full(struct sync_run *s, const char *repo_path, bool progress_on
 	pthread_t workers[PIPELINE_MAX_WORKERS], history;
 	unsigned nw = 0, want = worker_count();
 	bool history_started = false;
+	double t_start = now_seconds();
 	struct progress pr;
 	int r;
 
 	if (!seen)
 		return -ENOMEM;
 	r = foreach_record(s, list_record, &l);
+	log_debug("full read: %zu records listed after %.3f s", l.n, now_seconds() - t_start);
 	if (r < 0)
 		goto out_files;
 	slots = calloc(l.n ? l.n : 1, sizeof(*slots));
@@ -1082,8 +1087,10 @@ out_threads:
 	for (size_t i = 0; i < l.n; i++)
 		cve_record_free(slots[i].rec);
 out_files:
+	log_debug("full read: records written after %.3f s", now_seconds() - t_start);
 	if (history_started) {
 		pthread_join(history, NULL);
+		log_debug("full read: history walk joined after %.3f s", now_seconds() - t_start);
 		s->dates = dates;
 		if (r >= 0 && h.result < 0)
 			r = h.result;
@@ -1091,6 +1098,7 @@ out_files:
 	git_repository_free(h.repo);
 	if (r >= 0)
 		r = apply_dates(s, &l, written);
+	log_debug("full read: dates applied after %.3f s", now_seconds() - t_start);
 	if (r >= 0 && !s->fresh_db)
 		r = delete_unseen(s, seen);
 	free(l.files);
