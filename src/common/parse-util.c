@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -140,4 +141,16 @@ void format_timestamp(int64_t t, char *buf, size_t size)
 
 	gmtime_r(&tt, &tm);
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int parse_error(char *reterr, size_t errsize, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reterr && errsize) {
+		va_start(ap, fmt);
+		vsnprintf(reterr, errsize, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
 }

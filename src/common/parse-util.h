@@ -4,6 +4,7 @@
 #define TUXTAPE_PARSE_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 int safe_atoi(const char *s, int *ret);
@@ -15,6 +16,12 @@ int parse_boolean(const char *s, bool *ret);
 bool is_hex_string(const char *s, size_t n);
 /* Parses "YYYY-MM-DD" or an RFC 3339 time into seconds since the epoch (UTC). */
 int parse_timestamp(const char *s, int64_t *ret);
+/*
+ * For parsers that report what and where: formats the message into reterr
+ * (when given) and returns -EBADMSG, so "return parse_error(...)" reads well.
+ */
+int parse_error(char *reterr, size_t errsize, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void format_timestamp(int64_t t, char *buf, size_t size);
 

@@ -9,18 +9,6 @@
 #include "record.h"
 #include "parse-util.h"
 
-_printf_(3, 4) static int fail(char *reterr, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
-
 /*
  * Optional string member: NULL when absent or null; -EBADMSG when present
  * with another type.
@@ -52,28 +40,28 @@ static int parse_item(json_t *item, size_t i, struct kev_entry *e, char *reterr,
 
 	*e = (struct kev_entry){ .index = i };
 	if (!json_is_object(item))
-		return fail(reterr, errsize, "vulnerabilities[%zu]: expected an object", i);
+		return parse_error(reterr, errsize, "vulnerabilities[%zu]: expected an object", i);
 	if (get_str(item, "cveID", &e->cve_id) < 0 || !e->cve_id)
-		return fail(reterr, errsize, "vulnerabilities[%zu]: missing cveID", i);
+		return parse_error(reterr, errsize, "vulnerabilities[%zu]: missing cveID", i);
 	if (!cve_id_valid(e->cve_id))
-		return fail(reterr, errsize, "vulnerabilities[%zu]: invalid cveID '%.40s'", i,
+		return parse_error(reterr, errsize, "vulnerabilities[%zu]: invalid cveID '%.40s'", i,
 			    e->cve_id);
 	if (get_str(item, "dateAdded", &e->date_added) < 0 || !e->date_added)
-		return fail(reterr, errsize, "vulnerabilities[%zu] (%s): missing dateAdded", i,
+		return parse_error(reterr, errsize, "vulnerabilities[%zu] (%s): missing dateAdded", i,
 			    e->cve_id);
 	if (kev_date(e->date_added, &e->date_added_ts) < 0)
-		return fail(reterr, errsize, "vulnerabilities[%zu] (%s): invalid dateAdded '%.40s'",
+		return parse_error(reterr, errsize, "vulnerabilities[%zu] (%s): invalid dateAdded '%.40s'",
 			    i, e->cve_id, e->date_added);
 	if (get_str(item, "dueDate", &e->due_date) < 0 ||
 	    (e->due_date && kev_date(e->due_date, &e->due_date_ts) < 0))
-		return fail(reterr, errsize, "vulnerabilities[%zu] (%s): invalid dueDate", i,
+		return parse_error(reterr, errsize, "vulnerabilities[%zu] (%s): invalid dueDate", i,
 			    e->cve_id);
 	if (get_str(item, "vulnerabilityName", &e->vulnerability_name) < 0)
-		return fail(reterr, errsize,
+		return parse_error(reterr, errsize,
 			    "vulnerabilities[%zu] (%s): vulnerabilityName is not a string", i,
 			    e->cve_id);
 	if (get_str(item, "knownRansomwareCampaignUse", &ransomware) < 0)
-		return fail(reterr, errsize,
+		return parse_error(reterr, errsize,
 			    "vulnerabilities[%zu] (%s): knownRansomwareCampaignUse is not a string",
 			    i, e->cve_id);
 	e->known_ransomware = ransomware && streq(ransomware, "Known");
@@ -96,23 +84,23 @@ int kev_parse(const char *buf, size_t len, kev_entry_fn fn, void *userdata,
 		return -EFBIG;
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(reterr, errsize, "line %d column %d: %s", jerr.line, jerr.column,
+		return parse_error(reterr, errsize, "line %d column %d: %s", jerr.line, jerr.column,
 			    jerr.text);
 	if (!json_is_object(root))
-		return fail(reterr, errsize, "top level: expected an object");
+		return parse_error(reterr, errsize, "top level: expected an object");
 	if (get_str(root, "catalogVersion", &version) < 0)
-		return fail(reterr, errsize, "catalogVersion: expected a string");
+		return parse_error(reterr, errsize, "catalogVersion: expected a string");
 	if (version) {
 		if (strlen(version) >= sizeof(cat.catalog_version))
-			return fail(reterr, errsize, "catalogVersion: too long");
+			return parse_error(reterr, errsize, "catalogVersion: too long");
 		snprintf(cat.catalog_version, sizeof(cat.catalog_version), "%s", version);
 	}
 	if (get_str(root, "dateReleased", &released) < 0 ||
 	    (released && parse_timestamp(released, &cat.date_released) < 0))
-		return fail(reterr, errsize, "dateReleased: expected an RFC 3339 time");
+		return parse_error(reterr, errsize, "dateReleased: expected an RFC 3339 time");
 	vulns = json_object_get(root, "vulnerabilities");
 	if (!json_is_array(vulns))
-		return fail(reterr, errsize, "vulnerabilities: missing or not an array");
+		return parse_error(reterr, errsize, "vulnerabilities: missing or not an array");
 
 	/* Validate everything first so a bad catalog delivers nothing. */
 	json_array_foreach (vulns, i, item) {

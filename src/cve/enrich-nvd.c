@@ -40,18 +40,6 @@ struct nvd_client {
 	char error[ENRICH_ERROR_MAX];
 };
 
-_printf_(3, 4) static int fail(char *reterr, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
-
 /* ---- response parser ---------------------------------------------------- */
 
 /* Optional string member: absent/null gives NULL, another type -EBADMSG. */
@@ -141,14 +129,14 @@ static int pick_cvss(json_t *metrics, const char *key, const char *version, size
 	if (!arr || json_is_null(arr))
 		return 0;
 	if (!json_is_array(arr))
-		return fail(reterr, errsize,
+		return parse_error(reterr, errsize,
 			    "vulnerabilities[%zu].cve.metrics.%s: expected an array", i, key);
 	json_array_foreach (arr, j, m) {
 		struct nvd_cvss c;
 		const char *what = NULL;
 
 		if (parse_metric(m, version, &c, &what) < 0)
-			return fail(reterr, errsize, "vulnerabilities[%zu].cve.metrics.%s[%zu]: %s",
+			return parse_error(reterr, errsize, "vulnerabilities[%zu].cve.metrics.%s[%zu]: %s",
 				    i, key, j, what);
 		if (!out->vector || (c.primary && !out->primary))
 			*out = c;
@@ -165,12 +153,12 @@ static int parse_weaknesses(json_t *cve, size_t i, struct nvd_cve *out, char *re
 	if (!arr || json_is_null(arr))
 		return 0;
 	if (!json_is_array(arr))
-		return fail(reterr, errsize,
+		return parse_error(reterr, errsize,
 			    "vulnerabilities[%zu].cve.weaknesses: expected an array", i);
 	json_array_foreach (arr, j, w) {
 		descs = json_is_object(w) ? json_object_get(w, "description") : NULL;
 		if (!json_is_array(descs))
-			return fail(reterr, errsize,
+			return parse_error(reterr, errsize,
 				    "vulnerabilities[%zu].cve.weaknesses[%zu]: missing description",
 				    i, j);
 		json_array_foreach (descs, k, d) {
@@ -178,7 +166,7 @@ static int parse_weaknesses(json_t *cve, size_t i, struct nvd_cve *out, char *re
 			bool dup = false;
 
 			if (!json_is_object(d) || get_str(d, "value", &v) < 0 || !v)
-				return fail(
+				return parse_error(
 					reterr, errsize,
 					"vulnerabilities[%zu].cve.weaknesses[%zu].description[%zu]: missing value",
 					i, j, k);
@@ -203,30 +191,30 @@ static int parse_cve(json_t *item, size_t i, struct nvd_cve *out, char *reterr, 
 	*out = (struct nvd_cve){ .index = i, .cvss3.score = -1, .cvss4.score = -1 };
 	cve = json_is_object(item) ? json_object_get(item, "cve") : NULL;
 	if (!json_is_object(cve))
-		return fail(reterr, errsize, "vulnerabilities[%zu]: missing cve", i);
+		return parse_error(reterr, errsize, "vulnerabilities[%zu]: missing cve", i);
 	if (get_str(cve, "id", &out->id) < 0 || !cve_id_valid(out->id))
-		return fail(reterr, errsize, "vulnerabilities[%zu].cve: missing or invalid id", i);
+		return parse_error(reterr, errsize, "vulnerabilities[%zu].cve: missing or invalid id", i);
 	if (get_str(cve, "published", &published) < 0 || !published ||
 	    parse_timestamp(published, &out->published) < 0)
-		return fail(reterr, errsize, "vulnerabilities[%zu].cve (%s): invalid published", i,
+		return parse_error(reterr, errsize, "vulnerabilities[%zu].cve (%s): invalid published", i,
 			    out->id);
 	if (get_str(cve, "lastModified", &modified) < 0 || !modified ||
 	    parse_timestamp(modified, &out->last_modified) < 0)
-		return fail(reterr, errsize, "vulnerabilities[%zu].cve (%s): invalid lastModified",
+		return parse_error(reterr, errsize, "vulnerabilities[%zu].cve (%s): invalid lastModified",
 			    i, out->id);
 	if (get_str(cve, "vulnStatus", &out->vuln_status) < 0)
-		return fail(reterr, errsize, "vulnerabilities[%zu].cve (%s): invalid vulnStatus", i,
+		return parse_error(reterr, errsize, "vulnerabilities[%zu].cve (%s): invalid vulnStatus", i,
 			    out->id);
 	if (get_str(cve, "cisaExploitAdd", &kev) < 0 ||
 	    (kev && parse_timestamp(kev, &out->cisa_exploit_add_ts) < 0))
-		return fail(reterr, errsize,
+		return parse_error(reterr, errsize,
 			    "vulnerabilities[%zu].cve (%s): invalid cisaExploitAdd", i, out->id);
 	out->cisa_exploit_add = kev != NULL;
 
 	metrics = json_object_get(cve, "metrics");
 	if (metrics && !json_is_null(metrics)) {
 		if (!json_is_object(metrics))
-			return fail(reterr, errsize,
+			return parse_error(reterr, errsize,
 				    "vulnerabilities[%zu].cve.metrics: expected an object", i);
 		r = pick_cvss(metrics, "cvssMetricV31", "3.1", i, &out->cvss3, reterr, errsize);
 		if (r >= 0 && !out->cvss3.vector)
@@ -254,24 +242,24 @@ static int parse_envelope(const char *buf, size_t len, json_t **ret_root, json_t
 	int r;
 
 	if (len > NVD_RESPONSE_MAX) {
-		fail(reterr, errsize, "response larger than %u bytes", NVD_RESPONSE_MAX);
+		parse_error(reterr, errsize, "response larger than %u bytes", NVD_RESPONSE_MAX);
 		return -EFBIG;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(reterr, errsize, "line %d column %d: %s", jerr.line, jerr.column,
+		return parse_error(reterr, errsize, "line %d column %d: %s", jerr.line, jerr.column,
 			    jerr.text);
 	if (!json_is_object(root))
-		return fail(reterr, errsize, "top level: expected an object");
+		return parse_error(reterr, errsize, "top level: expected an object");
 	if (get_count(root, "resultsPerPage", &page.results_per_page) < 0)
-		return fail(reterr, errsize, "resultsPerPage: missing or not a count");
+		return parse_error(reterr, errsize, "resultsPerPage: missing or not a count");
 	if (get_count(root, "startIndex", &page.start_index) < 0)
-		return fail(reterr, errsize, "startIndex: missing or not a count");
+		return parse_error(reterr, errsize, "startIndex: missing or not a count");
 	if (get_count(root, "totalResults", &page.total_results) < 0)
-		return fail(reterr, errsize, "totalResults: missing or not a count");
+		return parse_error(reterr, errsize, "totalResults: missing or not a count");
 	vulns = json_object_get(root, "vulnerabilities");
 	if (!json_is_array(vulns))
-		return fail(reterr, errsize, "vulnerabilities: missing or not an array");
+		return parse_error(reterr, errsize, "vulnerabilities: missing or not an array");
 	json_array_foreach (vulns, i, item) {
 		r = parse_cve(item, i, &cve, reterr, errsize);
 		if (r < 0)

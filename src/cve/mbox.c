@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cvss.h"
+#include "parse-util.h"
 #include "fileio.h"
 #include "log.h"
 #include "mbox.h"
@@ -39,19 +40,6 @@ static void mlines_release(struct mlines *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-static int fail(char *reterr, size_t errsize, const char *fmt, ...) _printf_(3, 4);
-static int fail(char *reterr, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
 }
 
 static const char *startswith(const char *s, const char *prefix)
@@ -474,7 +462,7 @@ static int section_severity(struct cve_record *r, const struct mline *v, size_t 
 			continue;
 		dup = strip(line + strlen("Vector:"));
 		if (cvss31_parse(dup, &c) < 0)
-			return fail(reterr, errsize, "line %u: invalid CVSS vector '%.100s'",
+			return parse_error(reterr, errsize, "line %u: invalid CVSS vector '%.100s'",
 				    v[i].no, dup);
 		free(r->cvss_vector);
 		r->cvss_vector = strdup(dup);
@@ -564,7 +552,7 @@ static int section_versions(struct cve_record *r, const struct mline *v, size_t 
 			return -E2BIG;
 		k = parse_version_line(r, strip(v[a].s));
 		if (k == -EBADMSG)
-			return fail(reterr, errsize, "line %u: cannot parse version line '%.100s'",
+			return parse_error(reterr, errsize, "line %u: cannot parse version line '%.100s'",
 				    v[a].no, strip(v[a].s));
 		if (k < 0)
 			return k;
@@ -674,7 +662,7 @@ static int parse_sections(struct cve_record *r, const struct mline *v, size_t n,
 		while (b < n && !is_heading(v, b, n))
 			b++;
 		if (s >= 0 && seen[s])
-			return fail(reterr, errsize, "line %u: duplicate '%s' section", v[i].no,
+			return parse_error(reterr, errsize, "line %u: duplicate '%s' section", v[i].no,
 				    section_names[s]);
 		if (s >= 0)
 			seen[s] = true;
@@ -700,7 +688,7 @@ static int parse_sections(struct cve_record *r, const struct mline *v, size_t n,
 			break;
 		}
 		if (k == -E2BIG)
-			return fail(reterr, errsize,
+			return parse_error(reterr, errsize,
 				    "line %u: more than %d entries in '%s' section", v[i].no,
 				    LIST_MAX, section_names[s]);
 		if (k < 0)
@@ -761,7 +749,7 @@ static int parse_headers(const struct mline *v, size_t n, size_t *i, struct head
 
 		if (s[0] == ' ' || s[0] == '\t') {
 			if (!name)
-				return fail(reterr, errsize,
+				return parse_error(reterr, errsize,
 					    "line %u: continuation line before any header",
 					    v[j].no);
 			/* unfolding removes the line break and keeps the white space */
@@ -772,10 +760,10 @@ static int parse_headers(const struct mline *v, size_t n, size_t *i, struct head
 		}
 		colon = strchr(s, ':');
 		if (!colon || colon == s)
-			return fail(reterr, errsize, "line %u: malformed header line", v[j].no);
+			return parse_error(reterr, errsize, "line %u: malformed header line", v[j].no);
 		for (const char *p = s; p < colon; p++)
 			if (*p <= ' ' || *p > '~')
-				return fail(reterr, errsize, "line %u: malformed header name",
+				return parse_error(reterr, errsize, "line %u: malformed header name",
 					    v[j].no);
 		if (name) {
 			k = header_store(h, name, &value);
@@ -795,7 +783,7 @@ static int parse_headers(const struct mline *v, size_t n, size_t *i, struct head
 			return k;
 	}
 	if (j == n)
-		return fail(reterr, errsize,
+		return parse_error(reterr, errsize,
 			    "no blank line after the headers (truncated message?)");
 	*i = j;
 	return 0;
@@ -819,11 +807,11 @@ static int parse_subject(struct cve_record **ret, const char *raw, char *reterr,
 	}
 	colon = strchr(p, ':');
 	if (!startswith(p, "CVE-") || !colon || (size_t)(colon - p) >= sizeof(id))
-		return fail(reterr, errsize, "subject '%.100s' is not a CVE announcement", s);
+		return parse_error(reterr, errsize, "subject '%.100s' is not a CVE announcement", s);
 	memcpy(id, p, (size_t)(colon - p));
 	id[colon - p] = '\0';
 	if (!cve_id_valid(id))
-		return fail(reterr, errsize, "subject '%.100s' is not a CVE announcement", s);
+		return parse_error(reterr, errsize, "subject '%.100s' is not a CVE announcement", s);
 
 	r = cve_record_new(id);
 	if (!r)
@@ -878,13 +866,13 @@ static int decode_body(const struct headers *h, const struct mline *v, size_t n,
 	else
 		k = qp_decode_body(joined.buf, joined.len, &decoded);
 	if (k == -EBADMSG)
-		return fail(reterr, errsize, "invalid %s body", enc);
+		return parse_error(reterr, errsize, "invalid %s body", enc);
 	if (k == -EFBIG)
-		return fail(reterr, errsize, "decoded body too large");
+		return parse_error(reterr, errsize, "decoded body too large");
 	if (k < 0)
 		return k;
 	if (memchr(decoded.buf, '\0', decoded.len))
-		return fail(reterr, errsize, "NUL byte in decoded body");
+		return parse_error(reterr, errsize, "NUL byte in decoded body");
 	k = split_lines(decoded.buf, decoded.len, first_no, ret);
 	if (k < 0)
 		return k;
@@ -919,7 +907,7 @@ int mbox_parse_message(const char *buf, size_t len, struct cve_record **ret, cha
 	}
 	nul = memchr(buf, '\0', len);
 	if (nul)
-		return fail(reterr, errsize, "NUL byte at offset %zu", (size_t)(nul - buf));
+		return parse_error(reterr, errsize, "NUL byte at offset %zu", (size_t)(nul - buf));
 
 	copy = malloc(len + 1);
 	if (!copy)
@@ -938,13 +926,13 @@ int mbox_parse_message(const char *buf, size_t len, struct cve_record **ret, cha
 	if (k < 0)
 		return k;
 	if (!h.subject)
-		return fail(reterr, errsize, "no Subject header");
+		return parse_error(reterr, errsize, "no Subject header");
 	k = parse_subject(&r, h.subject, reterr, errsize);
 	if (k < 0)
 		return k;
 	if (h.content_type &&
 	    strncasecmp(h.content_type + strspn(h.content_type, " \t"), "multipart/", 10) == 0)
-		return fail(reterr, errsize, "multipart messages are not supported");
+		return parse_error(reterr, errsize, "multipart messages are not supported");
 
 	body = lines.v + i + 1;
 	nbody = lines.n - i - 1;
@@ -987,9 +975,9 @@ int mbox_parse_message(const char *buf, size_t len, struct cve_record **ret, cha
 		}
 	} else {
 		if (strempty(r->description))
-			return fail(reterr, errsize, "%s: no Description section", r->id);
+			return parse_error(reterr, errsize, "%s: no Description section", r->id);
 		if (r->n_pairs == 0)
-			return fail(reterr, errsize,
+			return parse_error(reterr, errsize,
 				    "%s: no lines in an 'Affected and fixed versions' section",
 				    r->id);
 	}

@@ -14,19 +14,6 @@
 /* The first Linux commit: bippy writes it where the introduction is unknown. */
 #define LINUX_FIRST_COMMIT "1da177e4c3f41524e886b7f1b8a0c1fc7321cac2"
 
-static int fail(char *reterr, size_t errsize, const char *fmt, ...) _printf_(3, 4);
-static int fail(char *reterr, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
-
 struct cve_record *cve_record_new(const char *id)
 {
 	struct cve_record *r = calloc(1, sizeof(*r));
@@ -228,7 +215,7 @@ static int dyad_line(const char *line, size_t len, unsigned lineno, void *userda
 	if (len == 0 || line[0] == '#')
 		return 0;
 	if (len >= sizeof(buf))
-		return fail(c->reterr, c->errsize, "line %u: too long", lineno);
+		return parse_error(c->reterr, c->errsize, "line %u: too long", lineno);
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	f[n++] = buf;
@@ -240,20 +227,20 @@ static int dyad_line(const char *line, size_t len, unsigned lineno, void *userda
 			f[n++] = p + 1;
 		}
 	if (n != 4)
-		return fail(c->reterr, c->errsize,
+		return parse_error(c->reterr, c->errsize,
 			    "line %u: expected 4 ':'-separated fields, found %d", lineno, n);
 	for (int i = 0; i < 4; i += 2) {
 		if (streq(f[i], "0") != streq(f[i + 1], "0"))
-			return fail(c->reterr, c->errsize,
+			return parse_error(c->reterr, c->errsize,
 				    "line %u: version '%s' and commit '%s' must both be 0 or neither",
 				    lineno, f[i], f[i + 1]);
 		if (streq(f[i], "0"))
 			continue;
 		if (kernel_version_parse(f[i], &kv) < 0)
-			return fail(c->reterr, c->errsize, "line %u: bad kernel version '%s'",
+			return parse_error(c->reterr, c->errsize, "line %u: bad kernel version '%s'",
 				    lineno, f[i]);
 		if (!is_commit(f[i + 1]))
-			return fail(c->reterr, c->errsize, "line %u: bad commit id '%s'", lineno,
+			return parse_error(c->reterr, c->errsize, "line %u: bad commit id '%s'", lineno,
 				    f[i + 1]);
 	}
 	return cve_record_add_pair(c->r, streq(f[0], "0") ? NULL : f[0],
@@ -302,11 +289,11 @@ static int commits_line(const char *line, size_t len, unsigned lineno, void *use
 		if (line[s] == '#')
 			break;
 		if (n >= sizeof(sha))
-			return fail(c->reterr, c->errsize, "line %u: bad commit id", lineno);
+			return parse_error(c->reterr, c->errsize, "line %u: bad commit id", lineno);
 		memcpy(sha, line + s, n);
 		sha[n] = '\0';
 		if (!is_commit(sha))
-			return fail(c->reterr, c->errsize, "line %u: bad commit id '%s'", lineno,
+			return parse_error(c->reterr, c->errsize, "line %u: bad commit id '%s'", lineno,
 				    sha);
 		for (char *p = sha; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
@@ -316,8 +303,9 @@ static int commits_line(const char *line, size_t len, unsigned lineno, void *use
 	return 0;
 }
 
-int cve_record_parse_sha1(struct cve_record *r, const char *buf, size_t len, char *reterr,
-			  size_t errsize)
+/* Replaces *field with the commit ids of a .sha1 or .vulnerable file. */
+static int parse_commit_list(char ***field, const char *buf, size_t len, char *reterr,
+			     size_t errsize)
 {
 	char **v = NULL;
 	struct commits_ctx c = { &v, reterr, errsize };
@@ -327,25 +315,21 @@ int cve_record_parse_sha1(struct cve_record *r, const char *buf, size_t len, cha
 		strv_free(v);
 		return ret;
 	}
-	strv_free(r->fix_commits);
-	r->fix_commits = v;
+	strv_free(*field);
+	*field = v;
 	return 0;
+}
+
+int cve_record_parse_sha1(struct cve_record *r, const char *buf, size_t len, char *reterr,
+			  size_t errsize)
+{
+	return parse_commit_list(&r->fix_commits, buf, len, reterr, errsize);
 }
 
 int cve_record_parse_vulnerable(struct cve_record *r, const char *buf, size_t len, char *reterr,
 				size_t errsize)
 {
-	char **v = NULL;
-	struct commits_ctx c = { &v, reterr, errsize };
-	int ret = foreach_line(buf, len, commits_line, &c);
-
-	if (ret < 0) {
-		strv_free(v);
-		return ret;
-	}
-	strv_free(r->vulnerable_commits);
-	r->vulnerable_commits = v;
-	return 0;
+	return parse_commit_list(&r->vulnerable_commits, buf, len, reterr, errsize);
 }
 
 static int set_cvss(struct cve_record *r, const char *vector, char *reterr, size_t errsize)
@@ -354,7 +338,7 @@ static int set_cvss(struct cve_record *r, const char *vector, char *reterr, size
 	char *v;
 
 	if (cvss31_parse(vector, &c) < 0)
-		return fail(reterr, errsize, "bad CVSS vector '%.100s'", vector);
+		return parse_error(reterr, errsize, "bad CVSS vector '%.100s'", vector);
 	v = strdup(vector);
 	if (!v)
 		return -ENOMEM;
@@ -376,7 +360,7 @@ int cve_record_parse_cvss(struct cve_record *r, const char *buf, size_t len, cha
 
 	/* Line 1: "<scorer org uuid> CVSS:3.1/..."; then a blank line and the rationale. */
 	if (first >= sizeof(line))
-		return fail(reterr, errsize, "line 1: too long");
+		return parse_error(reterr, errsize, "line 1: too long");
 	memcpy(line, buf, first);
 	line[first] = '\0';
 	if (first > 0 && line[first - 1] == '\r')
@@ -557,13 +541,13 @@ int cve_record_parse_json(struct cve_record *r, const char *buf, size_t len, cha
 	int ret = 0;
 
 	if (len > CVE_RECORD_FILE_MAX)
-		return fail(reterr, errsize, "record larger than %u bytes", CVE_RECORD_FILE_MAX);
+		return parse_error(reterr, errsize, "record larger than %u bytes", CVE_RECORD_FILE_MAX);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(reterr, errsize, "line %d column %d: %s", jerr.line, jerr.column,
+		return parse_error(reterr, errsize, "line %d column %d: %s", jerr.line, jerr.column,
 			    jerr.text);
 	if (!json_is_object(root)) {
-		ret = fail(reterr, errsize, "top level is not an object");
+		ret = parse_error(reterr, errsize, "top level is not an object");
 		goto out;
 	}
 	meta = json_object_get(root, "cveMetadata");
@@ -571,11 +555,11 @@ int cve_record_parse_json(struct cve_record *r, const char *buf, size_t len, cha
 	if (!id)
 		id = obj_str(meta, "cveID"); /* dataVersion 5.0 records spell it so */
 	if (!id || !cve_id_valid(id)) {
-		ret = fail(reterr, errsize, "cveMetadata.cveId missing or invalid");
+		ret = parse_error(reterr, errsize, "cveMetadata.cveId missing or invalid");
 		goto out;
 	}
 	if (r->id[0] && !streq(r->id, id)) {
-		ret = fail(reterr, errsize, "cveMetadata.cveId '%s' does not match file name '%s'",
+		ret = parse_error(reterr, errsize, "cveMetadata.cveId '%s' does not match file name '%s'",
 			   id, r->id);
 		goto out;
 	}
@@ -586,7 +570,7 @@ int cve_record_parse_json(struct cve_record *r, const char *buf, size_t len, cha
 
 	cna = json_object_get(json_object_get(root, "containers"), "cna");
 	if (!json_is_object(cna)) {
-		ret = fail(reterr, errsize, "containers.cna missing");
+		ret = parse_error(reterr, errsize, "containers.cna missing");
 		goto out;
 	}
 	title = obj_str(cna, "title");
@@ -613,13 +597,13 @@ int cve_record_parse_json(struct cve_record *r, const char *buf, size_t len, cha
 		}
 	}
 	if (!r->description && !r->rejected) {
-		ret = fail(reterr, errsize, "containers.cna.descriptions has no English text");
+		ret = parse_error(reterr, errsize, "containers.cna.descriptions has no English text");
 		goto out;
 	}
 
 	affected = json_object_get(cna, "affected");
 	if (affected && !json_is_array(affected)) {
-		ret = fail(reterr, errsize, "containers.cna.affected is not an array");
+		ret = parse_error(reterr, errsize, "containers.cna.affected is not an array");
 		goto out;
 	}
 	json_array_foreach(affected, i, product) {
@@ -635,7 +619,7 @@ int cve_record_parse_json(struct cve_record *r, const char *buf, size_t len, cha
 
 			if (type && !streq(type, "git") && !streq(type, "semver") &&
 			    !streq(type, "custom") && !streq(type, "original_commit_for_fix")) {
-				ret = fail(reterr, errsize,
+				ret = parse_error(reterr, errsize,
 					   "affected[%zu].versions[%zu]: unknown versionType '%.40s'",
 					   i, j, type);
 				goto out;
