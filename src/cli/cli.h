@@ -64,5 +64,8 @@ int cli_usage_error(const char *noun, const char *verb, const char *fmt, ...)
 bool cli_human_tty(const struct cli_ctx *ctx);
 
 int cmd_cve(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_kernel(struct cli_ctx *ctx, int argc, char **argv);
+/* `tuxtape kernel cves`, also behind `tuxtape cve list --kernel`. */
+int cmd_kernel_cves(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

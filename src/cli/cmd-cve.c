@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "applicability.h"
 #include "enrich-sync.h"
 #include "fileio.h"
 #include "lock.h"
@@ -423,7 +424,9 @@ static void list_help(void)
 	      "      --since DATE       published or changed on or after DATE (YYYY-MM-DD)\n"
 	      "      --file PATH        touching PATH (a source file, or a directory ending in /)\n"
 	      "      --rejected         include rejected records\n"
-	      "  -n, --limit N          at most N records\n" COMMON_HELP,
+	      "  -n, --limit N          at most N records\n"
+	      "      --kernel NAME      every CVE's state for a registered kernel, with the\n"
+	      "                         reason (same as 'tuxtape kernel cves NAME')\n" COMMON_HELP,
 	      stdout);
 }
 
@@ -462,8 +465,9 @@ static int list_print(const struct cve_summary *s, void *userdata)
 
 static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_SINCE = 256, OPT_FILE, OPT_REJECTED };
+	enum { OPT_SINCE = 256, OPT_FILE, OPT_REJECTED, OPT_KERNEL };
 	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "rejected", no_argument, NULL, OPT_REJECTED },
@@ -474,6 +478,7 @@ static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(db_closep) struct db *db = NULL;
 	struct cve_filter f = { 0 };
 	struct list_ctx lc = { 0 };
+	const char *kernel = NULL;
 	int c, r;
 
 	/* 0, not 1: glibc then re-initialises, argument permutation included. */
@@ -496,6 +501,9 @@ static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_REJECTED:
 			f.include_rejected = true;
 			break;
+		case OPT_KERNEL:
+			kernel = optarg;
+			break;
 		case 'n':
 			if (safe_atoi(optarg, &f.limit) < 0 || f.limit < 0)
 				return cli_usage_error("cve", "list", "invalid limit '%s'", optarg);
@@ -509,6 +517,14 @@ static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("cve", "list", "unexpected argument '%s'", argv[optind]);
+	if (kernel) {
+		char *kargv[] = { "cves", (char *)kernel, NULL };
+
+		if (f.since || f.file || f.limit || f.include_rejected)
+			return cli_usage_error("cve", "list",
+					       "--kernel cannot be combined with other filters yet");
+		return cmd_kernel_cves(ctx, 2, kargv);
+	}
 	r = cli_open_db(ctx, &db);
 	if (r < 0)
 		return r;
@@ -748,10 +764,292 @@ static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+
+/* ---- cve rank ---- */
+
+static void rank_help(void)
+{
+	fputs("usage: tuxtape cve rank --kernel NAME [OPTIONS]\n"
+	      "\n"
+	      "Rank the CVEs that affect a registered kernel by an explainable score:\n"
+	      "CVSS (CNA, else NVD) and its parts, CISA KEV, EPSS, built-in or module (and\n"
+	      "whether nodes have it loaded), subsystem weights and how livepatchable the fix\n"
+	      "looks.  Weights are the [prio] section of the config (docs/prioritizer.md).\n"
+	      "\n"
+	      "Options:\n"
+	      "      --kernel NAME        the kernel (required)\n"
+	      "      --explain            show each factor's contribution\n"
+	      "      --min-severity S     low, medium, high or critical\n"
+	      "      --vendor V           only what V would patch: canonical (high, critical)\n"
+	      "                           or redhat (important, critical)\n"
+	      "  -n, --limit N            at most N CVEs\n" COMMON_HELP
+	      "\nExit codes: 0 ok, 1 failure, 2 usage, 5 kernel not registered.\n",
+	      stdout);
+}
+
+struct rank_collect {
+	const struct rank_context *rc;
+	const struct kernel_view *kv;
+	const struct prio_weights *w;
+	struct prio_result *results;
+	char **titles; /* parallel to results */
+	char **states;
+	size_t n, alloc;
+	int error;
+};
+
+static int rank_one(const struct cve_record *rec, const struct gauge_verdict *v, void *userdata)
+{
+	struct rank_collect *c = userdata;
+	struct prio_input in;
+	int r;
+
+	/* Ranked: affected, and unknown where only a header decides (it may well be). */
+	if (v->state != GAUGE_AFFECTED && !(v->state == GAUGE_UNKNOWN && v->unknown_header))
+		return 0;
+	if (c->n == c->alloc) {
+		size_t na = c->alloc ? c->alloc * 2 : 256;
+		struct prio_result *nr = realloc(c->results, na * sizeof(*nr));
+		char **nt, **ns;
+
+		if (!nr)
+			return -ENOMEM;
+		c->results = nr;
+		nt = realloc(c->titles, na * sizeof(*nt));
+		if (!nt)
+			return -ENOMEM;
+		c->titles = nt;
+		ns = realloc(c->states, na * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		c->states = ns;
+		c->alloc = na;
+	}
+	rank_context_input(c->rc, c->kv, rec, v, &in);
+	r = prio_score(c->w, &in, &c->results[c->n]);
+	if (r < 0)
+		return r;
+	c->titles[c->n] = strdup(rec->title ? rec->title : "");
+	c->states[c->n] = strdup(v->unknown_header ? "unknown-header" : gauge_state_to_string(v->state));
+	if (!c->titles[c->n] || !c->states[c->n])
+		return -ENOMEM;
+	c->n++;
+	return 0;
+}
+
+/* Sorts results with their titles and states by the prioritizer's order. */
+static void rank_sort(struct rank_collect *c)
+{
+	size_t *idx = malloc(c->n * sizeof(*idx) + 1);
+	struct prio_result *r2;
+	char **t2, **s2;
+
+	if (!idx)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		idx[i] = i;
+	/* Insertion by merge would be overkill: sort indexes with the public comparator. */
+	for (size_t gap = c->n / 2; gap > 0; gap /= 2)
+		for (size_t i = gap; i < c->n; i++)
+			for (size_t j = i; j >= gap &&
+					   prio_result_compare(&c->results[idx[j - gap]],
+							       &c->results[idx[j]]) > 0;
+			     j -= gap) {
+				size_t t = idx[j];
+
+				idx[j] = idx[j - gap];
+				idx[j - gap] = t;
+			}
+	r2 = malloc(c->n * sizeof(*r2) + 1);
+	t2 = malloc(c->n * sizeof(*t2) + 1);
+	s2 = malloc(c->n * sizeof(*s2) + 1);
+	if (r2 && t2 && s2) {
+		for (size_t i = 0; i < c->n; i++) {
+			r2[i] = c->results[idx[i]];
+			t2[i] = c->titles[idx[i]];
+			s2[i] = c->states[idx[i]];
+		}
+		free(c->results);
+		free(c->titles);
+		free(c->states);
+		c->results = r2;
+		c->titles = t2;
+		c->states = s2;
+	} else {
+		free(r2);
+		free(t2);
+		free(s2);
+	}
+	free(idx);
+}
+
+static json_t *result_json(const struct prio_result *res, const char *title, const char *state,
+			   bool explain)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:s, s:s, s:b, s:b, s:b, s:f}", "id",
+			      res->cve_id, "title", title, "state", state, "score", res->score,
+			      "severity", prio_severity_to_string(res->severity), "cvss_source",
+			      prio_cvss_source_to_string(res->cvss_source), "kev", res->kev,
+			      "canonical_livepatch", res->canonical_livepatch, "redhat_kpatch",
+			      res->redhat_kpatch, "cvss_base", res->cvss_base);
+
+	if (o && explain) {
+		json_t *f = json_array();
+
+		for (size_t i = 0; f && i < res->n_factors; i++)
+			json_array_append_new(f, json_pack("{s:s, s:s, s:f, s:s}", "name",
+							   res->factors[i].name, "value",
+							   res->factors[i].value, "points",
+							   res->factors[i].points, "note",
+							   res->factors[i].note));
+		json_object_set_new(o, "factors", f);
+	}
+	return o;
+}
+
+static int verb_rank(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_KERNEL = 256, OPT_EXPLAIN, OPT_MIN_SEVERITY, OPT_VENDOR };
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "min-severity", required_argument, NULL, OPT_MIN_SEVERITY },
+		{ "vendor", required_argument, NULL, OPT_VENDOR },
+		{ "limit", required_argument, NULL, 'n' },
+		COMMON_LONG_OPTIONS,
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	struct prio_weights w;
+	struct rank_context *rc = NULL;
+	struct kernel_view kv;
+	struct rank_collect col = { 0 };
+	const char *kernel = NULL, *vendor = NULL;
+	enum prio_severity min = PRIO_SEVERITY_LOW;
+	bool explain = false;
+	json_t *out = NULL;
+	char err[256] = "";
+	int c, r, limit = 0;
+	size_t shown = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "n:vqh", options, NULL)) != -1) {
+		if (common_option(ctx, c))
+			continue;
+		switch (c) {
+		case OPT_KERNEL:
+			kernel = optarg;
+			break;
+		case OPT_EXPLAIN:
+			explain = true;
+			break;
+		case OPT_MIN_SEVERITY:
+			min = prio_severity_from_string(optarg);
+			if ((int)min < 0)
+				return cli_usage_error("cve", "rank",
+						       "unknown severity '%s' (low, medium, high, critical)",
+						       optarg);
+			break;
+		case OPT_VENDOR:
+			if (!streq(optarg, "canonical") && !streq(optarg, "redhat"))
+				return cli_usage_error("cve", "rank",
+						       "unknown vendor '%s' (canonical, redhat)", optarg);
+			vendor = optarg;
+			break;
+		case 'n':
+			if (safe_atoi(optarg, &limit) < 0 || limit < 0)
+				return cli_usage_error("cve", "rank", "invalid limit '%s'", optarg);
+			break;
+		case 'h':
+			rank_help();
+			return 0;
+		default:
+			return cli_usage_error("cve", "rank", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("cve", "rank", "unexpected argument '%s'", argv[optind]);
+	if (!kernel)
+		return cli_usage_error("cve", "rank", "--kernel NAME is required");
+	r = prio_weights_load(&w, ctx->config, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "invalid [prio] configuration: %s", err);
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = kernel_view_open(db, kernel, &kv);
+	if (r == -ENOENT) {
+		log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", kernel);
+		return CLI_RESULT_NOT_FOUND;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot load kernel '%s': %s", kernel, db_errmsg(db));
+	r = rank_context_new(db, &rc);
+	if (r >= 0) {
+		col.rc = rc;
+		col.kv = &kv;
+		col.w = &w;
+		r = applicability_sweep(db, &kv, rank_one, &col);
+	}
+	if (r < 0) {
+		log_error_errno(r, "cannot rank CVEs for '%s': %s", kernel, db_errmsg(db));
+		goto out;
+	}
+	rank_sort(&col);
+	if (ctx->json && !(out = json_array())) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < col.n && (!limit || shown < (size_t)limit); i++) {
+		const struct prio_result *res = &col.results[i];
+
+		if (res->severity < min)
+			continue;
+		if (vendor && (streq(vendor, "canonical") ? !res->canonical_livepatch
+							   : !res->redhat_kpatch))
+			continue;
+		shown++;
+		if (out) {
+			json_array_append_new(out, result_json(res, col.titles[i], col.states[i],
+							       explain));
+			continue;
+		}
+		printf("%3zu. %5.1f %-8s %-16s %s%s\n", shown, res->score,
+		       prio_severity_to_string(res->severity), res->cve_id,
+		       res->kev ? "[KEV] " : "", col.titles[i]);
+		if (explain) {
+			for (size_t k = 0; k < res->n_factors; k++)
+				printf("        %+6.1f  %-16s %-28s %s\n", res->factors[k].points,
+				       res->factors[k].name, res->factors[k].value,
+				       res->factors[k].note);
+		}
+	}
+	if (out) {
+		r = cli_print_json(out);
+		out = NULL;
+	} else if (ctx->verbosity >= 0) {
+		fprintf(stderr, "%zu of %zu applicable CVEs shown for '%s' (%s)\n", shown, col.n,
+			kernel, kv.kernel->version);
+	}
+out:
+	json_decref(out);
+	for (size_t i = 0; i < col.n; i++) {
+		free(col.titles[i]);
+		free(col.states[i]);
+	}
+	free(col.titles);
+	free(col.states);
+	free(col.results);
+	rank_context_free(rc);
+	kernel_view_release(&kv);
+	return r;
+}
+
 static const struct cli_verb cve_verbs[] = {
 	{ "sync", verb_sync, "fetch and ingest CVE records (vulns git, mbox, KEV, EPSS, NVD)" },
 	{ "list", verb_list, "list CVEs (--since, --file, --json)" },
 	{ "show", verb_show, "show one CVE with pairs, files, CVSS, KEV and EPSS" },
+	{ "rank", verb_rank, "rank the CVEs affecting a kernel, with explanations" },
 	{},
 };
 

@@ -23,7 +23,8 @@ struct cli_noun {
 };
 
 static const struct cli_noun nouns[] = {
-	{ "cve", cmd_cve, "sync, list and show kernel CVE records" },
+	{ "cve", cmd_cve, "sync, list, show and rank kernel CVE records" },
+	{ "kernel", cmd_kernel, "register kernels and judge which CVEs apply to them" },
 };
 
 static void usage(FILE *f)

@@ -436,3 +436,87 @@ int cve_store_list(struct db *db, const struct cve_filter *f, cve_summary_fn fn,
 	db_stmt_reset(s);
 	return r < 0 ? r : 0;
 }
+
+/* Order of ids shared by the three streams: byte order, which both backends give with COLLATE "C". */
+int cve_store_foreach_brief(struct db *db, cve_record_fn fn, void *userdata)
+{
+	struct db_stmt *cs, *ps, *fs;
+	int r, pr, fr;
+
+	r = db_prepare(db,
+		       db_backend(db) == DB_BACKEND_POSTGRESQL
+			       ? "SELECT id, title, published, cvss_vector, cvss_score, cvss_severity"
+				 " FROM cve WHERE rejected = 0 ORDER BY id COLLATE \"C\""
+			       : "SELECT id, title, published, cvss_vector, cvss_score, cvss_severity"
+				 " FROM cve WHERE rejected = 0 ORDER BY id",
+		       &cs);
+	if (r < 0)
+		return r;
+	r = db_prepare(db,
+		       db_backend(db) == DB_BACKEND_POSTGRESQL
+			       ? "SELECT cve_id, introduced_version, introduced_commit, fixed_version,"
+				 " fixed_commit FROM cve_pair ORDER BY cve_id COLLATE \"C\", seq"
+			       : "SELECT cve_id, introduced_version, introduced_commit, fixed_version,"
+				 " fixed_commit FROM cve_pair ORDER BY cve_id, seq",
+		       &ps);
+	if (r < 0)
+		return r;
+	r = db_prepare(db,
+		       db_backend(db) == DB_BACKEND_POSTGRESQL
+			       ? "SELECT cve_id, path FROM cve_file ORDER BY cve_id COLLATE \"C\", path"
+			       : "SELECT cve_id, path FROM cve_file ORDER BY cve_id, path",
+		       &fs);
+	if (r < 0)
+		return r;
+
+	pr = db_step(ps);
+	fr = db_step(fs);
+	while (pr >= 0 && fr >= 0 && (r = db_step(cs)) > 0) {
+		_cleanup_(cve_record_freep) struct cve_record *rec = cve_record_new(db_column_text(cs, 0));
+
+		if (!rec) {
+			r = -ENOMEM;
+			break;
+		}
+		rec->title = col_dup(cs, 1);
+		rec->published = db_column_int64(cs, 2);
+		rec->cvss_vector = col_dup(cs, 3);
+		rec->cvss_score = db_column_is_null(cs, 4) ? -1 : db_column_double(cs, 4);
+		rec->cvss_severity = col_dup(cs, 5);
+		/* Child rows of ids without a cve row (rejected ones) are skipped on the way. */
+		while (pr > 0 && strcmp(db_column_text(ps, 0), rec->id) < 0)
+			pr = db_step(ps);
+		while (pr > 0 && streq(db_column_text(ps, 0), rec->id)) {
+			const char *v[4];
+
+			for (int i = 0; i < 4; i++)
+				v[i] = db_column_is_null(ps, i + 1) ? NULL : db_column_text(ps, i + 1);
+			r = cve_record_add_pair(rec, v[0], v[1], v[2], v[3]);
+			if (r < 0)
+				break;
+			pr = db_step(ps);
+		}
+		while (r >= 0 && fr > 0 && strcmp(db_column_text(fs, 0), rec->id) < 0)
+			fr = db_step(fs);
+		while (r >= 0 && fr > 0 && streq(db_column_text(fs, 0), rec->id)) {
+			if (strv_push(&rec->program_files, db_column_text(fs, 1)) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			fr = db_step(fs);
+		}
+		if (r < 0)
+			break;
+		r = fn(rec, userdata);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && pr < 0)
+		r = pr;
+	if (r >= 0 && fr < 0)
+		r = fr;
+	db_stmt_reset(cs);
+	db_stmt_reset(ps);
+	db_stmt_reset(fs);
+	return r < 0 ? r : 0;
+}

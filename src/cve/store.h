@@ -61,4 +61,13 @@ struct cve_summary {
 typedef int (*cve_summary_fn)(const struct cve_summary *s, void *userdata);
 int cve_store_list(struct db *db, const struct cve_filter *f, cve_summary_fn fn, void *userdata);
 
+/*
+ * Streams every non-rejected record (id, title, published, CNA CVSS, pairs
+ * and program files; no description or references) in id order, with three
+ * queries instead of several per CVE: the gauge and the prioritizer read all
+ * records at once.  The record passed to fn is freed after fn returns.
+ */
+typedef int (*cve_record_fn)(struct cve_record *rec, void *userdata);
+int cve_store_foreach_brief(struct db *db, cve_record_fn fn, void *userdata);
+
 #endif

@@ -96,6 +96,33 @@ const struct db_migration db_migrations[] = {
 	  "  score_date TEXT,"
 	  "  model_version TEXT"
 	  ");" },
+	{ 2, "kernel registry",
+	  "CREATE TABLE kernel ("
+	  "  name TEXT PRIMARY KEY,"
+	  "  release TEXT NOT NULL,"
+	  "  version TEXT NOT NULL,"
+	  "  arch TEXT,"
+	  "  config TEXT,"
+	  "  profile_source TEXT,"
+	  "  profile_knows_headers INTEGER NOT NULL DEFAULT 0,"
+	  "  profile_files INTEGER NOT NULL DEFAULT 0,"
+	  "  origin TEXT,"
+	  "  system_map TEXT,"
+	  "  created_at BIGINT NOT NULL DEFAULT 0,"
+	  "  updated_at BIGINT NOT NULL DEFAULT 0"
+	  ");"
+	  "CREATE TABLE kernel_file ("
+	  "  kernel_name TEXT NOT NULL,"
+	  "  path TEXT NOT NULL,"
+	  "  flags INTEGER NOT NULL,"
+	  "  PRIMARY KEY (kernel_name, path)"
+	  ");"
+	  "CREATE TABLE kernel_module_loaded ("
+	  "  kernel_name TEXT NOT NULL,"
+	  "  module TEXT NOT NULL,"
+	  "  reported_at BIGINT NOT NULL DEFAULT 0,"
+	  "  PRIMARY KEY (kernel_name, module)"
+	  ");" },
 };
 
 const size_t db_n_migrations = sizeof(db_migrations) / sizeof(db_migrations[0]);

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applicability.h"
+#include "cli.h"
+#include "debian.h"
+#include "fileio.h"
+#include "kconfig.h"
+#include "log.h"
+#include "parse-util.h"
+#include "profile-build-dir.h"
+#include "profile-debuginfo.h"
+#include "profile-dry-run.h"
+#include "profile-list.h"
+#include "registry.h"
+#include "strbuf.h"
+
+#define CONFIG_FILE_MAX (4u * 1024 * 1024)
+
+/* ---- kernel add ---- */
+
+static void add_help(void)
+{
+	fputs("usage: tuxtape kernel add NAME [OPTIONS]\n"
+	      "\n"
+	      "Register (or re-register) a kernel: its version, configuration and build\n"
+	      "profile, the source files actually compiled into it.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --debian RELEASE   a Debian 12 kernel, e.g. 6.1.0-54-amd64: version, config,\n"
+	      "                         System.map and modules come from its packages\n"
+	      "                         (apt-get download, cached in the data directory)\n"
+	      "      --version V        upstream version, e.g. 6.1.190 (else from the tree)\n"
+	      "      --release R        uname -r (default: from the tree, else the version)\n"
+	      "      --config FILE      the kernel's .config\n"
+	      "Build profile, one of:\n"
+	      "      --build-dir DIR    a built tree: *.o.cmd files give sources and headers\n"
+	      "      --source-dir DIR   a source tree: kbuild's dry run (make -n) with --config\n"
+	      "      --debuginfo FILE   vmlinux or a .ko with DWARF (repeatable)\n"
+	      "      --profile FILE     a list: PATH [builtin|module|header] per line\n"
+	      "      --offline          do not download (--debian uses the cache)\n"
+	      "      --json             machine-readable output\n"
+	      "  -h, --help             show this help\n"
+	      "\n"
+	      "Nothing is registered when any step fails.  Exit codes: 0 ok, 1 failure, 2 usage.\n",
+	      stdout);
+}
+
+/* Reads VERSION/PATCHLEVEL/SUBLEVEL from a tree's Makefile, or include/config/kernel.release. */
+static int tree_version(const char *dir, char **ret_version, char **ret_release)
+{
+	_cleanup_free_ char *rel_path = path_join(dir, "include/config/kernel.release");
+	_cleanup_free_ char *mk_path = path_join(dir, "Makefile");
+	_cleanup_free_ char *buf = NULL;
+	int v = -1, p = -1, s = -1;
+	size_t len;
+
+	if (!rel_path || !mk_path)
+		return -ENOMEM;
+	if (read_file_bounded(rel_path, 4096, &buf, &len) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		*ret_release = strdup(buf);
+		free(TAKE_PTR(buf));
+	}
+	if (read_file_bounded(mk_path, 1024 * 1024, &buf, &len) < 0)
+		return -ENOENT;
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		(void)(sscanf(line, "VERSION = %d", &v) || sscanf(line, "PATCHLEVEL = %d", &p) ||
+		       sscanf(line, "SUBLEVEL = %d", &s));
+		line = nl ? nl + 1 : NULL;
+	}
+	if (v < 0 || p < 0)
+		return -ENOENT;
+	if (asprintf(ret_version, s > 0 ? "%d.%d.%d" : "%d.%d", v, p, s) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+struct add_opts {
+	const char *version, *release, *arch, *config, *build_dir, *source_dir, *profile, *debian;
+	char **debuginfo;
+	bool offline;
+};
+
+static int build_profile(struct cli_ctx *ctx, const struct add_opts *o, const char *config_path,
+			 struct kernel_profile **ret)
+{
+	_cleanup_(kernel_profile_freep) struct kernel_profile *p = NULL;
+	char err[512] = "";
+	int r = 0, kinds = !!o->build_dir + !!o->source_dir + !!o->profile + !!o->debuginfo;
+
+	*ret = NULL;
+	if (kinds == 0)
+		return 0;
+	if (kinds > 1)
+		return cli_usage_error("kernel", "add",
+				       "give one of --build-dir, --source-dir, --debuginfo, --profile");
+	if (o->build_dir) {
+		p = kernel_profile_new(PROFILE_SOURCE_BUILD_DIR, true);
+		if (!p)
+			return -ENOMEM;
+		r = kernel_profile_read_build_dir(p, o->build_dir, err, sizeof(err), NULL);
+		if (r < 0)
+			return log_error_errno(r, "cannot read the build profile of '%s'%s%s",
+					       o->build_dir, err[0] ? ": " : "", err);
+	} else if (o->source_dir) {
+		if (!config_path)
+			return cli_usage_error("kernel", "add", "--source-dir needs --config");
+		p = kernel_profile_new(PROFILE_SOURCE_DRY_RUN, false);
+		if (!p)
+			return -ENOMEM;
+		log_notice("running kbuild's dry run in '%s' (about a minute)", o->source_dir);
+		r = kernel_profile_run_dry_run(p, o->source_dir, config_path, 900, err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "kbuild dry run in '%s' failed%s%s", o->source_dir,
+					       err[0] ? ": " : "", err);
+	} else if (o->debuginfo) {
+		p = kernel_profile_new(PROFILE_SOURCE_DEBUGINFO, true);
+		if (!p)
+			return -ENOMEM;
+		for (char **f = o->debuginfo; *f; f++) {
+			r = kernel_profile_read_debuginfo(p, *f, err, sizeof(err));
+			if (r < 0)
+				return log_error_errno(r, "cannot read debug info of '%s'%s%s", *f,
+						       err[0] ? ": " : "", err);
+		}
+	} else {
+		p = kernel_profile_new(PROFILE_SOURCE_LIST, false);
+		if (!p)
+			return -ENOMEM;
+		r = kernel_profile_read_list(p, o->profile, err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "cannot read the profile '%s'%s%s", o->profile,
+					       err[0] ? ": " : "", err);
+	}
+	if (kernel_profile_count(p) == 0)
+		return log_error_errno(-ENODATA, "the build profile is empty");
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+static json_t *kernel_json(const struct kernel_entry *k, bool with_config)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:I, s:s?}", "name", k->name,
+			      "release", k->release, "version", k->version, "arch", k->arch,
+			      "origin", k->origin, "profile_source", k->profile_source,
+			      "profile_knows_headers", k->knows_headers, "profile_files",
+			      (json_int_t)k->profile_files, "system_map", k->system_map);
+
+	if (o && with_config)
+		json_object_set_new(o, "config", k->config ? json_string(k->config) : json_null());
+	return o;
+}
+
+static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum {
+		OPT_VERSION = 256,
+		OPT_RELEASE,
+		OPT_ARCH,
+		OPT_CONFIG,
+		OPT_BUILD_DIR,
+		OPT_SOURCE_DIR,
+		OPT_DEBUGINFO,
+		OPT_PROFILE,
+		OPT_DEBIAN,
+		OPT_OFFLINE,
+		OPT_JSON,
+	};
+	static const struct option options[] = {
+		{ "version", required_argument, NULL, OPT_VERSION },
+		{ "release", required_argument, NULL, OPT_RELEASE },
+		{ "arch", required_argument, NULL, OPT_ARCH },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "build-dir", required_argument, NULL, OPT_BUILD_DIR },
+		{ "source-dir", required_argument, NULL, OPT_SOURCE_DIR },
+		{ "debuginfo", required_argument, NULL, OPT_DEBUGINFO },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "debian", required_argument, NULL, OPT_DEBIAN },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(kernel_profile_freep) struct kernel_profile *profile = NULL;
+	_cleanup_(kconfig_freep) struct kconfig *kc = NULL;
+	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
+	_cleanup_free_ char *config_text = NULL, *tree_ver = NULL, *tree_rel = NULL, *origin = NULL;
+	_cleanup_strv_free_ char **debuginfo = NULL;
+	struct add_opts o = { 0 };
+	struct kernel_entry k = { 0 };
+	struct kernel_version kv;
+	const char *config_path;
+	bool replaced = false;
+	char err[512] = "";
+	size_t len = 0;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_VERSION:
+			o.version = optarg;
+			break;
+		case OPT_RELEASE:
+			o.release = optarg;
+			break;
+		case OPT_ARCH:
+			o.arch = optarg;
+			break;
+		case OPT_CONFIG:
+			o.config = optarg;
+			break;
+		case OPT_BUILD_DIR:
+			o.build_dir = optarg;
+			break;
+		case OPT_SOURCE_DIR:
+			o.source_dir = optarg;
+			break;
+		case OPT_DEBUGINFO:
+			if (strv_push(&debuginfo, optarg) < 0)
+				return -ENOMEM;
+			break;
+		case OPT_PROFILE:
+			o.profile = optarg;
+			break;
+		case OPT_DEBIAN:
+			o.debian = optarg;
+			break;
+		case OPT_OFFLINE:
+			o.offline = true;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			add_help();
+			return 0;
+		default:
+			return cli_usage_error("kernel", "add", "invalid option");
+		}
+	}
+	o.debuginfo = debuginfo;
+	if (argc - optind != 1)
+		return cli_usage_error("kernel", "add", "expected one kernel NAME");
+	k.name = argv[optind];
+	if (!*k.name || strlen(k.name) > 128 || strpbrk(k.name, "/ \t\n"))
+		return cli_usage_error("kernel", "add", "invalid kernel name '%s'", k.name);
+
+	if (o.debian) {
+		_cleanup_free_ char *cache = path_join(ctx->data_dir, "cache/debian");
+
+		if (!cache)
+			return -ENOMEM;
+		r = debian_kernel_fetch(o.debian, cache, o.offline ? DEBIAN_FETCH_OFFLINE : 0, &deb,
+					err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "cannot fetch Debian kernel '%s'%s%s", o.debian,
+					       err[0] ? ": " : "", err);
+		if (!o.version)
+			o.version = deb->upstream_version;
+		if (!o.release)
+			o.release = deb->release;
+		if (!o.config)
+			o.config = deb->config_path;
+		if (asprintf(&origin, "debian %s %s", deb->release, deb->package_version) < 0)
+			return -ENOMEM;
+	}
+	config_path = o.config;
+	if (config_path) {
+		r = read_file_bounded(config_path, CONFIG_FILE_MAX, &config_text, &len);
+		if (r < 0)
+			return log_error_errno(r, "cannot read the config '%s'", config_path);
+		r = kconfig_parse(config_text, len, &kc, err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "'%s' is not a kernel config: %s", config_path, err);
+		if (!o.arch)
+			o.arch = kconfig_arch(kc);
+	}
+	if ((o.build_dir || o.source_dir) && !o.version) {
+		r = tree_version(o.build_dir ? o.build_dir : o.source_dir, &tree_ver, &tree_rel);
+		if (r < 0)
+			return log_error_errno(r, "cannot tell the kernel version of '%s' (give --version)",
+					       o.build_dir ? o.build_dir : o.source_dir);
+		o.version = tree_ver;
+		if (!o.release && tree_rel)
+			o.release = tree_rel;
+	}
+	if (!o.version)
+		return cli_usage_error("kernel", "add",
+				       "give --version (e.g. 6.1.190), --debian, or a tree to read it from");
+	if (kernel_version_parse(o.version, &kv) < 0)
+		return log_error_errno(-EINVAL,
+				       "version '%s' does not parse (expected e.g. 6.1.190, 6.8-rc3)",
+				       o.version);
+
+	r = build_profile(ctx, &o, config_path, &profile);
+	if (r < 0 || r == CLI_RESULT_USAGE)
+		return r;
+
+	k.version = (char *)o.version;
+	k.release = (char *)(o.release ? o.release : o.version);
+	k.arch = (char *)o.arch;
+	k.config = config_text;
+	k.origin = origin;
+	/* Debian ships a one-line stand-in; the real map is in the -dbg package. */
+	k.system_map = deb && !deb->system_map_placeholder ? deb->system_map_path : NULL;
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = registry_put(db, &k, profile, (int64_t)time(NULL), &replaced);
+	if (r < 0)
+		return log_error_errno(r, "cannot register kernel '%s': %s", k.name, db_errmsg(db));
+	if (ctx->json) {
+		_cleanup_(kernel_entry_freep) struct kernel_entry *stored = NULL;
+
+		r = registry_get(db, k.name, &stored);
+		if (r < 0)
+			return log_error_errno(r, "cannot read back kernel '%s'", k.name);
+		return cli_print_json(json_pack("{s:b, s:o}", "replaced", replaced, "kernel",
+						kernel_json(stored, false)));
+	}
+	if (ctx->verbosity >= 0)
+		printf("%s kernel '%s': %s (%s), %s, %zu profile files%s\n",
+		       replaced ? "updated" : "registered", k.name, k.version, k.release,
+		       config_path ? "with config" : "no config",
+		       profile ? kernel_profile_count(profile) : 0,
+		       profile ? "" : " (no build profile: compiled-file checks are skipped)");
+	return 0;
+}
+
+/* ---- kernel list / show / remove ---- */
+
+struct list_ctx {
+	json_t *array;
+};
+
+static int list_one(const struct kernel_entry *k, void *userdata)
+{
+	struct list_ctx *c = userdata;
+
+	if (c->array)
+		return json_array_append_new(c->array, kernel_json(k, false));
+	printf("%-20s %-10s %-22s %-10s %7lld files  %s\n", k->name, k->version, k->release,
+	       k->profile_source ? k->profile_source : "-", (long long)k->profile_files,
+	       k->origin ? k->origin : "");
+	return 0;
+}
+
+static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(db_closep) struct db *db = NULL;
+	struct list_ctx c = { 0 };
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--json")) {
+			ctx->json = true;
+		} else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+			fputs("usage: tuxtape kernel list [--json]\n\nList registered kernels.\n", stdout);
+			return 0;
+		} else {
+			return cli_usage_error("kernel", "list", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	if (ctx->json && !(c.array = json_array()))
+		return -ENOMEM;
+	r = registry_list(db, list_one, &c);
+	if (r < 0) {
+		json_decref(c.array);
+		return log_error_errno(r, "cannot list kernels: %s", db_errmsg(db));
+	}
+	return c.array ? cli_print_json(c.array) : 0;
+}
+
+/* Parses "[--json] NAME" for show, remove and cves-like verbs without other options. */
+static int name_and_json(struct cli_ctx *ctx, const char *verb, const char *help, int argc,
+			 char **argv, const char **ret_name)
+{
+	*ret_name = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--json")) {
+			ctx->json = true;
+		} else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+			fputs(help, stdout);
+			return 1;
+		} else if (argv[i][0] == '-' || *ret_name) {
+			return cli_usage_error("kernel", verb, "unexpected argument '%s'", argv[i]);
+		} else {
+			*ret_name = argv[i];
+		}
+	}
+	if (!*ret_name)
+		return cli_usage_error("kernel", verb, "expected a kernel NAME");
+	return 0;
+}
+
+static int not_registered(const char *name)
+{
+	log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", name);
+	return CLI_RESULT_NOT_FOUND;
+}
+
+static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	const char *name;
+	int r;
+
+	r = name_and_json(ctx, "show",
+			  "usage: tuxtape kernel show NAME [--json]\n\nShow a registered kernel.\n"
+			  "Exit codes: 0 ok, 5 not registered.\n",
+			  argc, argv, &name);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = registry_get(db, name, &k);
+	if (r == -ENOENT)
+		return not_registered(name);
+	if (r < 0)
+		return log_error_errno(r, "cannot read kernel '%s': %s", name, db_errmsg(db));
+	if (ctx->json)
+		return cli_print_json(kernel_json(k, true));
+	printf("Kernel:   %s\nVersion:  %s\nRelease:  %s\nArch:     %s\nOrigin:   %s\n"
+	       "Config:   %s\nProfile:  %s, %lld files%s\n",
+	       k->name, k->version, k->release, k->arch ? k->arch : "-",
+	       k->origin ? k->origin : "-", k->config ? "yes" : "none",
+	       k->profile_source ? k->profile_source : "none", (long long)k->profile_files,
+	       k->knows_headers ? " (headers included)" : "");
+	return 0;
+}
+
+static int verb_remove(struct cli_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(db_closep) struct db *db = NULL;
+	const char *name;
+	int r;
+
+	r = name_and_json(ctx, "remove",
+			  "usage: tuxtape kernel remove NAME\n\nForget a registered kernel.\n"
+			  "Exit codes: 0 ok, 5 not registered.\n",
+			  argc, argv, &name);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = registry_remove(db, name);
+	if (r == -ENOENT)
+		return not_registered(name);
+	if (r < 0)
+		return log_error_errno(r, "cannot remove kernel '%s': %s", name, db_errmsg(db));
+	if (ctx->json)
+		return cli_print_json(json_pack("{s:s}", "removed", name));
+	if (ctx->verbosity >= 0)
+		printf("removed kernel '%s'\n", name);
+	return 0;
+}
+
+/* ---- kernel cves ---- */
+
+struct cves_ctx {
+	json_t *array;
+	int want; /* a gauge_state or -1 */
+	unsigned counts[_GAUGE_STATE_MAX];
+	unsigned unknown_header;
+};
+
+static int cves_one(const struct cve_record *rec, const struct gauge_verdict *v, void *userdata)
+{
+	struct cves_ctx *c = userdata;
+
+	c->counts[v->state]++;
+	c->unknown_header += v->unknown_header;
+	if (c->want >= 0 && (int)v->state != c->want)
+		return 0;
+	if (c->array)
+		return json_array_append_new(
+			c->array,
+			json_pack("{s:s, s:s, s:b, s:s?, s:s}", "id", rec->id, "state",
+				  gauge_state_to_string(v->state), "unknown_header", v->unknown_header,
+				  "built", v->compiled_flags & PROFILE_BUILTIN ? "builtin"
+					   : v->compiled_flags & PROFILE_MODULE ? "module"
+										: NULL,
+				  "reason", v->reason));
+	printf("%-16s %-13s %s\n", rec->id,
+	       v->unknown_header ? "unknown-header" : gauge_state_to_string(v->state), v->reason);
+	return 0;
+}
+
+int cmd_kernel_cves(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_STATE = 256, OPT_JSON, OPT_SUMMARY };
+	static const struct option options[] = {
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	struct kernel_view kv;
+	struct cves_ctx cc = { .want = -1 };
+	bool summary = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_STATE:
+			cc.want = gauge_state_from_string(optarg);
+			if (cc.want < 0)
+				return cli_usage_error("kernel", "cves",
+						       "unknown state '%s' (not-affected, fixed, "
+						       "not-compiled, affected, unknown)",
+						       optarg);
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case OPT_SUMMARY:
+			summary = true;
+			break;
+		case 'h':
+			fputs("usage: tuxtape kernel cves NAME [--state STATE] [--summary] [--json]\n"
+			      "\n"
+			      "Every CVE's state for this kernel, with the reason in words:\n"
+			      "not-affected, fixed, not-compiled, affected or unknown (unknown-header:\n"
+			      "only headers of the fix could matter and the profile does not list them).\n"
+			      "Exit codes: 0 ok, 5 kernel not registered.\n",
+			      stdout);
+			return 0;
+		default:
+			return cli_usage_error("kernel", "cves", "invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("kernel", "cves", "expected a kernel NAME");
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = kernel_view_open(db, argv[optind], &kv);
+	if (r == -ENOENT)
+		return not_registered(argv[optind]);
+	if (r < 0)
+		return log_error_errno(r, "cannot load kernel '%s': %s", argv[optind], db_errmsg(db));
+	if (ctx->json && !summary && !(cc.array = json_array())) {
+		kernel_view_release(&kv);
+		return -ENOMEM;
+	}
+	if (summary)
+		cc.want = _GAUGE_STATE_MAX; /* count only */
+	r = applicability_sweep(db, &kv, cves_one, &cc);
+	if (r < 0) {
+		json_decref(cc.array);
+		kernel_view_release(&kv);
+		return log_error_errno(r, "cannot judge CVEs for '%s': %s", argv[optind],
+				       db_errmsg(db));
+	}
+	if (ctx->json) {
+		json_t *counts = json_object();
+
+		for (int i = 0; i < _GAUGE_STATE_MAX; i++)
+			json_object_set_new(counts, gauge_state_to_string(i), json_integer(cc.counts[i]));
+		json_object_set_new(counts, "unknown-header", json_integer(cc.unknown_header));
+		r = cli_print_json(json_pack("{s:s, s:s, s:o, s:o}", "kernel", kv.kernel->name,
+					     "version", kv.kernel->version, "counts", counts,
+					     "cves", cc.array ? cc.array : json_array()));
+	} else if (summary || ctx->verbosity >= 0) {
+		FILE *f = summary ? stdout : stderr;
+
+		fprintf(f, "%s (%s):", kv.kernel->name, kv.kernel->version);
+		for (int i = 0; i < _GAUGE_STATE_MAX; i++)
+			fprintf(f, " %s %u%s", gauge_state_to_string(i), cc.counts[i],
+				i + 1 < _GAUGE_STATE_MAX ? "," : "");
+		fprintf(f, " (unknown-header %u)\n", cc.unknown_header);
+	}
+	kernel_view_release(&kv);
+	return r;
+}
+
+static const struct cli_verb kernel_verbs[] = {
+	{ "add", verb_add, "register a kernel: version, config, build profile (--debian)" },
+	{ "list", verb_list, "list registered kernels" },
+	{ "show", verb_show, "show one kernel" },
+	{ "remove", verb_remove, "forget a kernel" },
+	{ "cves", cmd_kernel_cves, "every CVE's applicability to a kernel, with the reason" },
+	{},
+};
+
+int cmd_kernel(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "kernel", kernel_verbs, argc, argv);
+}

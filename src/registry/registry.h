@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel registry: the kernels TuxTape serves, each with its version,
+ * configuration and build profile, in the database.  Registering a kernel
+ * again replaces it whole, in one transaction.
+ */
+#ifndef TUXTAPE_REGISTRY_H
+#define TUXTAPE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "macro.h"
+#include "profile.h"
+
+struct kernel_entry {
+	char *name;           /* the user's name for it, unique */
+	char *release;        /* uname -r, e.g. "6.1.0-54-amd64" */
+	char *version;        /* upstream version, e.g. "6.1.190" */
+	char *arch;
+	char *config;         /* the .config text, or NULL */
+	char *origin;         /* where it came from, for humans: "debian 6.1.190-1", paths */
+	char *system_map;     /* path of a cached System.map, or NULL */
+	char *profile_source; /* profile_source_to_string() or NULL without profile */
+	bool knows_headers;
+	int64_t profile_files;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+struct kernel_entry *kernel_entry_free(struct kernel_entry *k);
+DEFINE_CLEANUP_FUNC(struct kernel_entry, kernel_entry_free)
+
+/*
+ * Inserts or replaces a kernel and its profile (NULL = keep no profile) in one
+ * transaction.  *ret_replaced tells whether it existed before.
+ */
+int registry_put(struct db *db, const struct kernel_entry *k, const struct kernel_profile *p,
+		 int64_t now, bool *ret_replaced);
+/* -ENOENT when unknown. */
+int registry_get(struct db *db, const char *name, struct kernel_entry **ret);
+int registry_remove(struct db *db, const char *name);
+
+typedef int (*kernel_entry_fn)(const struct kernel_entry *k, void *userdata);
+int registry_list(struct db *db, kernel_entry_fn fn, void *userdata);
+
+/* The stored profile, or *ret = NULL when the kernel has none. */
+int registry_load_profile(struct db *db, const struct kernel_entry *k, struct kernel_profile **ret);
+
+/* Modules reported loaded on nodes running this kernel (strv, may be NULL). */
+int registry_loaded_modules(struct db *db, const char *name, char ***ret);
+
+#endif
