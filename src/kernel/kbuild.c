@@ -7,9 +7,9 @@
 
 struct lexer {
 	struct strbuf words; /* the words of the current command, NUL-separated */
-	size_t *starts;      /* offset of each word in words */
+	size_t *starts;	     /* offset of each word in words */
 	size_t nwords, alloc;
-	char **argv;         /* built from starts when the command is emitted */
+	char **argv; /* built from starts when the command is emitted */
 	bool in_word;
 };
 
@@ -199,8 +199,9 @@ static bool is_assignment(const char *word)
 {
 	const char *eq = strchr(word, '=');
 
-	if (!eq || eq == word || !((word[0] >= 'A' && word[0] <= 'Z') ||
-				   (word[0] >= 'a' && word[0] <= 'z') || word[0] == '_'))
+	if (!eq || eq == word ||
+	    !((word[0] >= 'A' && word[0] <= 'Z') || (word[0] >= 'a' && word[0] <= 'z') ||
+	      word[0] == '_'))
 		return false;
 	for (const char *p = word; p < eq; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
@@ -218,10 +219,10 @@ static bool has_source_ext(const char *word)
 static bool takes_separate_arg(const char *opt)
 {
 	static const char *const opts[] = {
-		"-I",	       "-D",	       "-U",	       "-include",	"-imacros",
-		"-isystem",    "-iquote",      "-idirafter",   "-MF",		"-MT",
-		"-MQ",	       "-x",	       "--param",      "-Xassembler",	"-Xpreprocessor",
-		"-Xlinker",    "-L",	       "-T",	       "-aux-info",	"-isysroot",
+		"-I",	    "-D",      "-U",	     "-include",    "-imacros",
+		"-isystem", "-iquote", "-idirafter", "-MF",	    "-MT",
+		"-MQ",	    "-x",      "--param",    "-Xassembler", "-Xpreprocessor",
+		"-Xlinker", "-L",      "-T",	     "-aux-info",   "-isysroot",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
@@ -287,6 +288,26 @@ char *kbuild_srctree_from_kconfig_h(const char *arg)
 	return strndup(arg, n - k - 1);
 }
 
+char *kbuild_srctree_from_header(const char *path)
+{
+	static const char marker[] = "/include/linux/";
+	const char *m;
+
+	if (strncmp(path, marker + 1, strlen(marker) - 1) == 0)
+		return strdup(".");
+	m = strstr(path, marker);
+	if (!m)
+		return NULL;
+	if (m == path)
+		return strdup("/");
+	return strndup(path, (size_t)(m - path));
+}
+
+bool kbuild_is_source(const char *path)
+{
+	return has_source_ext(path);
+}
+
 bool kbuild_source_wanted(const char *tree_path)
 {
 	if (strncmp(tree_path, "scripts/", 8) == 0 || strncmp(tree_path, "tools/", 6) == 0)
@@ -317,7 +338,7 @@ char *kbuild_path_normalize(const char *base, const char *path)
 	dst = out;
 	if (absolute)
 		*dst++ = '/';
-	/* Components before keep cannot be dropped: the root, or leading "../" of a relative path. */
+	/* Components before keep stay: the root, or the leading "../" of a relative path. */
 	keep = dst;
 	while (*src) {
 		size_t n;

@@ -24,13 +24,16 @@
 typedef int (*kbuild_command_fn)(size_t argc, char **argv, void *userdata);
 int kbuild_shell_foreach(const char *text, size_t len, kbuild_command_fn fn, void *userdata);
 
+/* True for what kbuild compiles (.c, .S, .s), also when #included by another such file. */
+bool kbuild_is_source(const char *path);
+
 /* One compiler invocation "cc ... -c -o X.o Y.c", pointers into the argv given. */
 struct kbuild_compile {
 	const char *output;    /* argument of -o, NULL when absent */
 	const char *source;    /* the .c, .S or .s compiled */
 	const char *kconfig_h; /* "-include" argument naming include/linux/kconfig.h, or NULL */
-	bool module;           /* -DMODULE: kbuild compiles module objects with it */
-	bool kernel;           /* -D__KERNEL__: every kernel object has it, host programs do not */
+	bool module;	       /* -DMODULE: kbuild compiles module objects with it */
+	bool kernel;	       /* -D__KERNEL__: kernel objects have it, host programs not */
 };
 
 /*
@@ -46,6 +49,15 @@ bool kbuild_compile_parse(size_t argc, char **argv, struct kbuild_compile *ret);
  * arg does not name it.  Caller frees.
  */
 char *kbuild_srctree_from_kconfig_h(const char *arg);
+
+/*
+ * The source tree holding a header under "include/linux/" ("/src/linux" for
+ * "/src/linux/include/linux/types.h", "." for "include/linux/types.h"): the
+ * fallback when kconfig.h is not named, as in DWARF line tables, which list
+ * only files that contributed declarations.  NULL for other paths.  Caller
+ * frees.
+ */
+char *kbuild_srctree_from_header(const char *path);
 
 /*
  * True for compiled sources that belong to the kernel image or its modules:
@@ -72,7 +84,10 @@ struct kbuild_roots {
 	size_t n;
 };
 
-/* Adds an absolute directory (normalised, duplicates ignored); -EINVAL for relative, -E2BIG when full. */
+/*
+ * Adds an absolute directory (normalised, duplicates ignored); -EINVAL for a
+ * relative one, -E2BIG when full.
+ */
 int kbuild_roots_add(struct kbuild_roots *r, const char *dir);
 void kbuild_roots_release(struct kbuild_roots *r);
 

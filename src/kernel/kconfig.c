@@ -126,9 +126,10 @@ static int parse_line(struct kconfig *c, const char *s, size_t n, size_t line_no
 	*ret_symbol = false;
 	for (i = 0; i < n; i++)
 		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-			return parse_error(reterr, errsize,
-					   "line %zu: binary data (byte 0x%02x): not a kernel config",
-					   line_no, (unsigned char)s[i]);
+			return parse_error(
+				reterr, errsize,
+				"line %zu: binary data (byte 0x%02x): not a kernel config", line_no,
+				(unsigned char)s[i]);
 	i = 0;
 	while (i < n && (s[i] == ' ' || s[i] == '\t'))
 		i++;
@@ -150,10 +151,11 @@ static int parse_line(struct kconfig *c, const char *s, size_t n, size_t line_no
 	}
 	sym = symbol_len(s, n);
 	if (sym == 0 || sym >= n || s[sym] != '=')
-		return parse_error(reterr, errsize,
-				   "line %zu: expected 'CONFIG_NAME=value', a comment or a blank line: "
-				   "not a kernel config",
-				   line_no);
+		return parse_error(
+			reterr, errsize,
+			"line %zu: expected 'CONFIG_NAME=value', a comment or a blank line: "
+			"not a kernel config",
+			line_no);
 	*ret_symbol = true;
 	{
 		const char *v = s + sym + 1;
@@ -175,10 +177,11 @@ static int parse_line(struct kconfig *c, const char *s, size_t n, size_t line_no
 		while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
 			vn--;
 		if (!valid_bare_value(v, vn))
-			return parse_error(reterr, errsize,
-					   "line %zu: invalid value '%.*s' of '%.*s' (expected y, m, "
-					   "a number or a quoted string)",
-					   line_no, (int)(vn > 40 ? 40 : vn), v, (int)sym, s);
+			return parse_error(
+				reterr, errsize,
+				"line %zu: invalid value '%.*s' of '%.*s' (expected y, m, "
+				"a number or a quoted string)",
+				line_no, (int)(vn > 40 ? 40 : vn), v, (int)sym, s);
 		return put_symbol(c, s, sym, v, vn);
 	}
 }
@@ -190,8 +193,9 @@ int kconfig_parse(const char *buf, size_t len, struct kconfig **ret, char *reter
 	int r;
 
 	if (len > KCONFIG_MAX_SIZE) {
-		parse_error(reterr, errsize, "config of %zu bytes is larger than the %u bytes allowed",
-			    len, KCONFIG_MAX_SIZE);
+		parse_error(reterr, errsize,
+			    "config of %zu bytes is larger than the %u bytes allowed", len,
+			    KCONFIG_MAX_SIZE);
 		return -EFBIG;
 	}
 	c = calloc(1, sizeof(*c));
@@ -216,7 +220,8 @@ int kconfig_parse(const char *buf, size_t len, struct kconfig **ret, char *reter
 	}
 	if (symbols == 0)
 		return parse_error(reterr, errsize,
-				   "no CONFIG_ lines in %zu lines read: not a kernel config", line_no);
+				   "no CONFIG_ lines in %zu lines read: not a kernel config",
+				   line_no);
 	*ret = TAKE_PTR(c);
 	return 0;
 }
@@ -298,7 +303,8 @@ static struct arch_guess guess_arch(const struct kconfig *c)
 	if (is_y(c, "CONFIG_S390"))
 		return (struct arch_guess){ "s390x", "s390" };
 	if (is_y(c, "CONFIG_RISCV"))
-		return (struct arch_guess){ is_y(c, "CONFIG_64BIT") ? "riscv64" : "riscv32", "riscv" };
+		return (struct arch_guess){ is_y(c, "CONFIG_64BIT") ? "riscv64" : "riscv32",
+					    "riscv" };
 	if (is_y(c, "CONFIG_LOONGARCH"))
 		return (struct arch_guess){ "loongarch64", "loongarch" };
 	if (is_y(c, "CONFIG_MIPS"))

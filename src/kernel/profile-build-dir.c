@@ -49,12 +49,12 @@ static int pathvec_consume(struct pathvec *pv, char *s)
 
 struct build_dir {
 	struct kernel_profile *p;
-	char *objtree;             /* realpath of the directory walked */
-	struct kbuild_roots roots; /* objtree and every source tree name known */
-	struct pathvec cmd_files;  /* ".foo.o.cmd" paths relative to objtree */
-	struct pathvec mod_files;  /* "foo.mod" paths relative to objtree */
+	char *objtree;			/* realpath of the directory walked */
+	struct kbuild_roots roots;	/* objtree and every source tree name known */
+	struct pathvec cmd_files;	/* ".foo.o.cmd" paths relative to objtree */
+	struct pathvec mod_files;	/* "foo.mod" paths relative to objtree */
 	struct hashmap *module_objects; /* objtree-relative objects listed in *.mod */
-	struct hashmap *seen_deps;      /* deps_ entries already added as headers */
+	struct hashmap *seen_deps;	/* deps_ entries already added as headers */
 	struct strbuf token;
 	size_t kernel_compiles; /* kernel sources seen, new to p or not */
 	struct kernel_build_dir_stats stats;
@@ -113,12 +113,14 @@ static int walk(struct build_dir *b, int dfd, const char *rel, unsigned depth)
 			_cleanup_free_ char *sub = NULL;
 			int fd;
 
-			/* .git is huge and never holds build output; the "source" link is not followed anyway. */
+			/* .git is large and never holds build output. */
 			if (streq(name, ".git") || depth + 1 > BUILD_DIR_MAX_DEPTH)
 				continue;
-			fd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(dirfd(d), name,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0) {
-				log_debug("skipping '%s/%s': %s", rel ? rel : ".", name, strerror(errno));
+				log_debug("skipping '%s/%s': %s", rel ? rel : ".", name,
+					  strerror(errno));
 				continue;
 			}
 			sub = child_path(rel, name);
@@ -269,7 +271,10 @@ static int read_mod_file(struct build_dir *b, const char *rel)
 		log_debug("skipping '%s': %s", path, strerror(-r));
 		return 0;
 	}
-	/* Objects one per line (5.13+) or space-separated on the first line; symbols after do not end in .o. */
+	/*
+	 * Objects one per line (5.13+), or space-separated on the first line
+	 * followed by undefined symbols, which do not end in ".o".
+	 */
 	while (i < len) {
 		_cleanup_free_ char *tok = NULL, *obj = NULL;
 		size_t start;
@@ -298,10 +303,10 @@ static int read_mod_file(struct build_dir *b, const char *rel)
 
 /* What the cmd_ line says, collected over its simple commands. */
 struct cmd_info {
-	bool compiled;  /* a compiler invocation with -c was found */
-	bool kernel;    /* -D__KERNEL__ anywhere */
-	bool module;    /* -DMODULE anywhere */
-	char *source;   /* of the first compile */
+	bool compiled; /* a compiler invocation with -c was found */
+	bool kernel;   /* -D__KERNEL__ anywhere */
+	bool module;   /* -DMODULE anywhere */
+	char *source;  /* of the first compile */
 	char *kconfig_h;
 };
 
@@ -349,7 +354,8 @@ static char *object_of_cmd_file(const char *rel)
 	return s;
 }
 
-static int add_header(struct build_dir *b, const char *tok, const char *source)
+/* A header, or a .c/.S the object #included (compiled as part of it, so flagged like it). */
+static int add_dep(struct build_dir *b, const char *tok, const char *source, unsigned source_flags)
 {
 	_cleanup_free_ char *rel = NULL;
 	unsigned flags;
@@ -363,6 +369,15 @@ static int add_header(struct build_dir *b, const char *tok, const char *source)
 	/* Before fixdep wrote source_ lines, the source was the first entry of deps_. */
 	if (streq(rel, source))
 		return 0;
+	if (kbuild_is_source(rel)) {
+		if ((kernel_profile_lookup(b->p, rel) & source_flags) == source_flags)
+			return 0;
+		r = kernel_profile_add(b->p, rel, source_flags);
+		if (r < 0)
+			return r == -EINVAL ? 0 : r;
+		b->stats.included++;
+		return 0; /* not remembered in seen_deps: another includer may be a module */
+	}
 	r = hashmap_put(b->seen_deps, tok, NULL);
 	if (r < 0)
 		return r;
@@ -379,7 +394,7 @@ static int add_header(struct build_dir *b, const char *tok, const char *source)
 }
 
 static int read_deps(struct build_dir *b, const char *buf, size_t len, size_t pos,
-		     const char *source)
+		     const char *source, unsigned source_flags)
 {
 	bool more = true, in_wildcard = false;
 	int r;
@@ -405,7 +420,8 @@ static int read_deps(struct build_dir *b, const char *buf, size_t len, size_t po
 			if (i == start)
 				break;
 			/* "$(wildcard include/config/FOO)": the config dependencies fixdep adds. */
-			if (in_wildcard || (i - start >= 2 && line[start] == '$' && line[start + 1] == '(')) {
+			if (in_wildcard ||
+			    (i - start >= 2 && line[start] == '$' && line[start + 1] == '(')) {
 				in_wildcard = line[i - 1] != ')';
 				continue;
 			}
@@ -413,7 +429,7 @@ static int read_deps(struct build_dir *b, const char *buf, size_t len, size_t po
 			r = strbuf_add(&b->token, line + start, i - start);
 			if (r < 0)
 				return r;
-			r = add_header(b, b->token.buf, source);
+			r = add_dep(b, b->token.buf, source, source_flags);
 			if (r < 0)
 				return r;
 		}
@@ -524,7 +540,7 @@ static int read_cmd_file(struct build_dir *b, const char *rel)
 	if (!object)
 		return -ENOMEM;
 	flags = ci.module || hashmap_contains(b->module_objects, object) ? PROFILE_MODULE
-									   : PROFILE_BUILTIN;
+									 : PROFILE_BUILTIN;
 	old = kernel_profile_lookup(b->p, source);
 	r = kernel_profile_add(b->p, source, flags);
 	if (r == -EINVAL) {
@@ -541,7 +557,7 @@ static int read_cmd_file(struct build_dir *b, const char *rel)
 			b->stats.builtin++;
 	}
 	if (deps != SIZE_MAX)
-		return read_deps(b, buf, len, deps, source);
+		return read_deps(b, buf, len, deps, source, flags);
 	return 0;
 }
 
@@ -600,10 +616,10 @@ int kernel_profile_read_build_dir(struct kernel_profile *p, const char *dir, cha
 			    b.cmd_files.n, dir);
 		return -ENOENT;
 	}
-	log_debug("build dir '%s': %zu .o.cmd files, %zu built-in, %zu module, %zu headers, "
-		  "%zu host, %zu outside, %zu other",
-		  dir, b.stats.cmd_files, b.stats.builtin, b.stats.modules, b.stats.headers,
-		  b.stats.host, b.stats.outside, b.stats.other);
+	log_debug("build dir '%s': %zu .o.cmd files, %zu built-in, %zu module, %zu included, "
+		  "%zu headers, %zu host, %zu outside, %zu other",
+		  dir, b.stats.cmd_files, b.stats.builtin, b.stats.modules, b.stats.included,
+		  b.stats.headers, b.stats.host, b.stats.outside, b.stats.other);
 	if (ret_stats)
 		*ret_stats = b.stats;
 	return 0;

@@ -12,7 +12,10 @@
  *
  * ("savedcmd_" since Linux 6.3; "source_" missing before 2.6.2x, where the
  * source is read from the command).  Every compiled kernel source becomes
- * PROFILE_BUILTIN or PROFILE_MODULE, every file in deps_ PROFILE_HEADER.
+ * PROFILE_BUILTIN or PROFILE_MODULE, every file in deps_ PROFILE_HEADER,
+ * except .c/.S files there: those were #included by the object
+ * (kernel/sched/build_policy.c includes rt.c, deadline.c, ...) and are
+ * compiled into it, so they get its flag.
  *
  * Module or built-in: an object is a module object when its own compile
  * command carries -DMODULE (kbuild adds it exactly for objects of obj-m, the
@@ -49,12 +52,13 @@
 
 struct kernel_build_dir_stats {
 	size_t cmd_files; /* *.o.cmd files read */
-	size_t builtin;   /* distinct sources added as built-in */
-	size_t modules;   /* distinct sources added as module */
-	size_t headers;   /* distinct headers added */
-	size_t host;      /* compiles without -D__KERNEL__ (host programs), left out */
-	size_t outside;   /* sources outside the source and build trees, left out */
-	size_t other;     /* links, generated stubs, oversized or unreadable files, left out */
+	size_t builtin;	  /* distinct compiled sources added as built-in */
+	size_t modules;	  /* distinct compiled sources added as module */
+	size_t headers;	  /* distinct headers added */
+	size_t included;  /* .c/.S #included by a compiled file, added with its flag */
+	size_t host;	  /* compiles without -D__KERNEL__ (host programs), left out */
+	size_t outside;	  /* sources outside the source and build trees, left out */
+	size_t other;	  /* links, generated stubs, oversized or unreadable files, left out */
 };
 
 /*

@@ -15,10 +15,10 @@
 
 struct debuginfo {
 	struct kernel_profile *p;
-	unsigned source_flags;      /* PROFILE_MODULE for *.ko, PROFILE_BUILTIN otherwise */
-	char *srctree;              /* last source tree learned from kconfig.h, absolute */
-	struct hashmap *seen;       /* absolute header names already added */
-	size_t units, sources, headers, outside;
+	unsigned source_flags; /* PROFILE_MODULE for *.ko, PROFILE_BUILTIN otherwise */
+	char *srctree;	       /* last source tree learned from kconfig.h, absolute */
+	struct hashmap *seen;  /* absolute header names already added */
+	size_t units, sources, included, headers, outside;
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -51,11 +51,13 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.section_address = dwfl_offline_section_address,
 };
 
-static int add_header(struct debuginfo *di, const struct kbuild_roots *roots, const char *comp_dir,
-		      const char *name)
+/* A header, or a .c/.S the unit #included (compiled as part of it, so flagged like it). */
+static int add_included(struct debuginfo *di, const struct kbuild_roots *roots,
+			const char *comp_dir, const char *name, const char *unit_source)
 {
 	_cleanup_free_ char *rel = NULL;
 	bool absolute = name[0] == '/';
+	unsigned flags;
 	int r;
 
 	if (absolute && hashmap_contains(di->seen, name))
@@ -65,22 +67,75 @@ static int add_header(struct debuginfo *di, const struct kbuild_roots *roots, co
 		di->outside += r == 0;
 		return r;
 	}
-	if (kernel_profile_lookup(di->p, rel) & PROFILE_HEADER)
+	if (unit_source && streq(rel, unit_source))
 		return 0;
-	r = kernel_profile_add(di->p, rel, PROFILE_HEADER);
+	flags = kbuild_is_source(rel) ? di->source_flags : PROFILE_HEADER;
+	if ((kernel_profile_lookup(di->p, rel) & flags) == flags)
+		return 0;
+	r = kernel_profile_add(di->p, rel, flags);
 	if (r == -EINVAL)
 		return 0;
 	if (r < 0)
 		return r;
-	di->headers++;
+	if (flags == PROFILE_HEADER)
+		di->headers++;
+	else
+		di->included++;
 	if (absolute)
 		return hashmap_put(di->seen, name, NULL);
 	return 0;
 }
 
+/*
+ * The unit's source tree: the directory holding the include/linux/kconfig.h
+ * every kernel unit is compiled with, or failing that (line tables list only
+ * files that contributed declarations) any include/linux/ header.
+ */
+static int learn_srctree(struct debuginfo *di, Dwarf_Files *files, size_t nfiles,
+			 const char *comp_dir)
+{
+	_cleanup_free_ char *fallback = NULL;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *f = dwarf_filesrc(files, i, NULL, NULL);
+		_cleanup_free_ char *tree = NULL, *abs = NULL;
+
+		if (!f || !ends_with(f, ".h"))
+			continue;
+		tree = ends_with(f, "include/linux/kconfig.h") ? kbuild_srctree_from_kconfig_h(f)
+							       : NULL;
+		if (!tree) {
+			if (!fallback)
+				fallback = kbuild_srctree_from_header(f);
+			continue;
+		}
+		abs = kbuild_path_normalize(comp_dir, tree);
+		if (!abs)
+			return -ENOMEM;
+		if (abs[0] == '/') {
+			free(di->srctree);
+			di->srctree = TAKE_PTR(abs);
+			return 0;
+		}
+	}
+	if (fallback) {
+		char *abs = kbuild_path_normalize(comp_dir, fallback);
+
+		if (!abs)
+			return -ENOMEM;
+		if (abs[0] != '/') {
+			free(abs);
+			return 0;
+		}
+		free(di->srctree);
+		di->srctree = abs;
+	}
+	return 0;
+}
+
 static int read_unit(struct debuginfo *di, Dwarf_Die *cudie)
 {
-	struct kbuild_roots roots = {};
+	_cleanup_(kbuild_roots_release) struct kbuild_roots roots = {};
 	Dwarf_Attribute attr;
 	const char *name = dwarf_diename(cudie);
 	const char *comp_dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
@@ -94,55 +149,37 @@ static int read_unit(struct debuginfo *di, Dwarf_Die *cudie)
 	di->units++;
 	if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
 		nfiles = 0;
-	/* Every kernel unit includes <srctree>/include/linux/kconfig.h: it names the source tree. */
-	for (size_t i = 0; i < nfiles; i++) {
-		const char *f = dwarf_filesrc(files, i, NULL, NULL);
-		_cleanup_free_ char *tree = NULL, *abs = NULL;
-
-		if (!f || !ends_with(f, "include/linux/kconfig.h"))
-			continue;
-		tree = kbuild_srctree_from_kconfig_h(f);
-		if (!tree)
-			continue;
-		abs = kbuild_path_normalize(comp_dir, tree);
-		if (!abs)
-			return -ENOMEM;
-		if (abs[0] == '/') {
-			free(di->srctree);
-			di->srctree = TAKE_PTR(abs);
-		}
-		break;
-	}
+	r = learn_srctree(di, files, nfiles, comp_dir);
+	if (r < 0)
+		return r;
 	if (comp_dir && comp_dir[0] == '/') {
 		r = kbuild_roots_add(&roots, comp_dir);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	if (di->srctree) {
 		r = kbuild_roots_add(&roots, di->srctree);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	r = kbuild_relativize(&roots, comp_dir, name, &source);
 	if (r < 0)
-		goto out;
+		return r;
 	if (r == 0) {
 		di->outside++;
 	} else if (kbuild_source_wanted(source)) {
 		r = kernel_profile_add(di->p, source, di->source_flags);
 		if (r < 0 && r != -EINVAL)
-			goto out;
+			return r;
 		di->sources += r == 0;
 	}
 	r = 0;
 	for (size_t i = 0; i < nfiles && r >= 0; i++) {
 		const char *f = dwarf_filesrc(files, i, NULL, NULL);
 
-		if (f && ends_with(f, ".h"))
-			r = add_header(di, &roots, comp_dir, f);
+		if (f && (ends_with(f, ".h") || kbuild_is_source(f)))
+			r = add_included(di, &roots, comp_dir, f, source);
 	}
-out:
-	kbuild_roots_release(&roots);
 	return r;
 }
 
@@ -271,7 +308,8 @@ int kernel_profile_read_debuginfo(struct kernel_profile *p, const char *path, ch
 	r = read_file(&di, fd, path, reterr, errsize);
 	if (r < 0)
 		return r;
-	log_debug("debuginfo '%s': %zu units, %zu sources, %zu headers, %zu outside", path,
-		  di.units, di.sources, di.headers, di.outside);
+	log_debug("debuginfo '%s': %zu units, %zu sources, %zu included sources, %zu headers, "
+		  "%zu outside",
+		  path, di.units, di.sources, di.included, di.headers, di.outside);
 	return 0;
 }

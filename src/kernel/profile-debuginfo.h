@@ -4,10 +4,15 @@
  * of a vmlinux or module is a compiled source (DW_AT_name, made relative to
  * the tree with DW_AT_comp_dir and the source tree named by the
  * include/linux/kconfig.h every kernel unit includes), PROFILE_MODULE when
- * the file is a module (*.ko), PROFILE_BUILTIN otherwise; the files of each
- * unit's line table that end in ".h" are PROFILE_HEADER (only headers that
- * contributed code or declarations with line information appear there, so
- * this is a subset of what the build directory's deps_ lists give).
+ * the file is a module (*.ko, *.ko.xz), PROFILE_BUILTIN otherwise; the files
+ * of each unit's line table that end in ".h" are PROFILE_HEADER (only headers
+ * that contributed code or declarations with line information appear there,
+ * so this is a subset of what the build directory's deps_ lists give), and
+ * .c/.S files there other than the unit's own were #included by it
+ * (kernel/sched/build_policy.c includes rt.c, deadline.c, ...) and get the
+ * unit's flag, as they are compiled into the same object.  The source tree
+ * is the directory of include/linux/kconfig.h when the line table names it,
+ * else of any include/linux/ header, else DW_AT_comp_dir.
  *
  * Relocatable files (*.ko, *.o) are read through libdwfl, which applies the
  * relocations of their .debug_* sections (without them every unit of a

@@ -30,20 +30,19 @@ static const char unknown_objtree[] = "/.objtree-unknown/1/2/3/4/5/6/7/8";
 
 struct dry_run {
 	struct kernel_profile *p;
-	char *objtree;               /* known build tree (the runner's O=), or NULL */
-	char *dirs[DIR_STACK_MAX];   /* "Entering directory" stack */
+	char *objtree;		   /* known build tree (the runner's O=), or NULL */
+	char *dirs[DIR_STACK_MAX]; /* "Entering directory" stack */
 	size_t ndirs;
 	struct kbuild_roots roots;
-	struct strbuf pending;       /* a command continued with backslash-newline */
+	struct strbuf pending; /* a command continued with backslash-newline */
 	size_t line_no;
-	size_t compiles;             /* kernel compiles seen */
+	size_t compiles; /* kernel compiles seen */
 	size_t builtin, modules, host, outside, other;
 	char *reterr;
 	size_t errsize;
 };
 
-static void dry_run_init(struct dry_run *d, struct kernel_profile *p, char *reterr,
-			 size_t errsize)
+static void dry_run_init(struct dry_run *d, struct kernel_profile *p, char *reterr, size_t errsize)
 {
 	*d = (struct dry_run){ .p = p, .reterr = reterr, .errsize = errsize };
 	strbuf_init(&d->pending, DRY_RUN_MAX_LINE);
@@ -197,18 +196,19 @@ static int dry_run_finish(struct dry_run *d)
 			return r;
 	}
 	if (d->compiles == 0)
-		return parse_error(d->reterr, d->errsize,
-				   "no kernel compile commands ('cc -D__KERNEL__ ... -c -o X.o X.c') "
-				   "in %zu lines of make output",
-				   d->line_no);
+		return parse_error(
+			d->reterr, d->errsize,
+			"no kernel compile commands ('cc -D__KERNEL__ ... -c -o X.o X.c') "
+			"in %zu lines of make output",
+			d->line_no);
 	log_debug("dry run: %zu lines, %zu kernel compiles, %zu built-in, %zu module, %zu host, "
 		  "%zu outside, %zu other",
 		  d->line_no, d->compiles, d->builtin, d->modules, d->host, d->outside, d->other);
 	return 0;
 }
 
-int kernel_profile_read_dry_run(struct kernel_profile *p, const char *buf, size_t len,
-				char *reterr, size_t errsize)
+int kernel_profile_read_dry_run(struct kernel_profile *p, const char *buf, size_t len, char *reterr,
+				size_t errsize)
 {
 	_cleanup_(dry_run_release) struct dry_run d;
 	size_t pos = 0;
@@ -216,8 +216,9 @@ int kernel_profile_read_dry_run(struct kernel_profile *p, const char *buf, size_
 
 	dry_run_init(&d, p, reterr, errsize);
 	if (len > DRY_RUN_MAX_OUTPUT) {
-		parse_error(reterr, errsize, "make output of %zu bytes is larger than the %llu allowed",
-			    len, DRY_RUN_MAX_OUTPUT);
+		parse_error(reterr, errsize,
+			    "make output of %zu bytes is larger than the %llu allowed", len,
+			    DRY_RUN_MAX_OUTPUT);
 		return -EFBIG;
 	}
 	while (pos < len) {
@@ -242,10 +243,10 @@ int kernel_profile_read_dry_run(struct kernel_profile *p, const char *buf, size_
 struct step_output {
 	struct dry_run *parser; /* NULL: output only kept for messages */
 	struct strbuf line;
-	bool discarding;        /* the current line is longer than DRY_RUN_MAX_LINE */
+	bool discarding; /* the current line is longer than DRY_RUN_MAX_LINE */
 	uint64_t total;
-	char last[256];         /* last non-empty line */
-	char last_error[256];   /* first line saying what failed */
+	char last[256];	      /* last non-empty line */
+	char last_error[256]; /* first line saying what failed */
 };
 
 static void step_output_init(struct step_output *o, struct dry_run *parser)
@@ -383,8 +384,7 @@ static void kill_and_reap(pid_t pid)
  * Runs argv with stdout and stderr into o.  *ret_status: exit status, or 128 +
  * signal.  deadline_ms 0: none.
  */
-static int run_make(char *const argv[], int64_t deadline_ms, struct step_output *o,
-		    int *ret_status)
+static int run_make(char *const argv[], int64_t deadline_ms, struct step_output *o, int *ret_status)
 {
 	_cleanup_free_ char **env = make_environment();
 	_cleanup_close_ int rfd = -1;
@@ -654,12 +654,12 @@ int kernel_profile_run_dry_run(struct kernel_profile *p, const char *source_dir,
 		return prefix_error(reterr, errsize, step_dry_run, r);
 	if (r < 0)
 		return step_error(reterr, errsize, step_dry_run, r, timeout_s, &o2, status);
-	/* With -k, make also fails for targets it cannot even plan; what it printed still counts. */
+	/* With -k, make fails for targets it cannot plan (vmlinux.a); what it printed counts. */
 	if (status != 0 && d.compiles == 0)
 		return step_error(reterr, errsize, step_dry_run, -EIO, timeout_s, &o2, status);
 	if (status != 0)
-		log_debug("%s: exit status %d, using the %zu compiles it printed", step_dry_run, status,
-			  d.compiles);
+		log_debug("%s: exit status %d, using the %zu compiles it printed", step_dry_run,
+			  status, d.compiles);
 	r = dry_run_finish(&d);
 	if (r == -EBADMSG)
 		return prefix_error(reterr, errsize, step_dry_run, r);

@@ -34,8 +34,8 @@
  * found at all; -EFBIG beyond DRY_RUN_MAX_OUTPUT; -ENOMEM.  On failure p may
  * hold part of the output: discard it.
  */
-int kernel_profile_read_dry_run(struct kernel_profile *p, const char *buf, size_t len,
-				char *reterr, size_t errsize);
+int kernel_profile_read_dry_run(struct kernel_profile *p, const char *buf, size_t len, char *reterr,
+				size_t errsize);
 
 /*
  * Runs, in a new temporary build tree (O=, removed afterwards) with config_path

@@ -11,7 +11,7 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Kernel paths use these ("include/dt-bindings/clock/qcom,gcc-sdm845.h"); JSON or prose does not. */
+/* Kernel paths use these ("include/dt-bindings/clock/qcom,gcc-sdm845.h"); JSON does not. */
 static bool is_path_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -62,7 +62,8 @@ static int parse_line(struct kernel_profile *p, const char *s, size_t n, size_t 
 			i++;
 		if (nfields == ARRAY_SIZE(field))
 			return parse_error(reterr, errsize,
-					   "line %zu: too many fields (expected 'PATH [builtin|module|header]')",
+					   "line %zu: too many fields (expected 'PATH "
+					   "[builtin|module|header]')",
 					   line_no);
 		field[nfields] = s + start;
 		flen[nfields++] = i - start;
@@ -70,13 +71,15 @@ static int parse_line(struct kernel_profile *p, const char *s, size_t n, size_t 
 	if (nfields == 0)
 		return 0;
 	if (nfields > 2)
-		return parse_error(reterr, errsize,
-				   "line %zu: too many fields (expected 'PATH [builtin|module|header]')",
-				   line_no);
+		return parse_error(
+			reterr, errsize,
+			"line %zu: too many fields (expected 'PATH [builtin|module|header]')",
+			line_no);
 	if (nfields == 2 && parse_kind(field[1], flen[1], &flags) < 0)
-		return parse_error(reterr, errsize,
-				   "line %zu: unknown kind '%.*s' (expected builtin, module or header)",
-				   line_no, (int)(flen[1] > 40 ? 40 : flen[1]), field[1]);
+		return parse_error(
+			reterr, errsize,
+			"line %zu: unknown kind '%.*s' (expected builtin, module or header)",
+			line_no, (int)(flen[1] > 40 ? 40 : flen[1]), field[1]);
 	for (size_t k = 0; k < flen[0]; k++)
 		if (!is_path_char(field[0][k]))
 			return parse_error(reterr, errsize,
@@ -101,8 +104,9 @@ int kernel_profile_parse_list(struct kernel_profile *p, const char *buf, size_t 
 	int r;
 
 	if (len > PROFILE_LIST_MAX_SIZE) {
-		parse_error(reterr, errsize, "list of %zu bytes is larger than the %u bytes allowed",
-			    len, PROFILE_LIST_MAX_SIZE);
+		parse_error(reterr, errsize,
+			    "list of %zu bytes is larger than the %u bytes allowed", len,
+			    PROFILE_LIST_MAX_SIZE);
 		return -EFBIG;
 	}
 	while (pos < len) {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Debian kernel packages without the network: every test builds a small fake
- * kernel image (and linux-source package) with "dpkg-deb --build".  The only apt call that runs is an
- * "apt-get download" of a package no archive has, which fails from the local
- * package lists at once.
+ * kernel image (or linux-source package) with "dpkg-deb --build".  apt runs
+ * only from the local package lists: "apt-cache show", and an "apt-get
+ * download" of a package no archive has, which fails at once.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -789,7 +789,8 @@ static void test_source_tree_from_cache(void **state)
 	assert_int_equal(debian_source_tree(&k, f->cache, DEBIAN_FETCH_OFFLINE, &dir, err,
 					    sizeof(err)),
 			 -ENOENT);
-	assert_contains(err, SRC_NAME "=" SRC_VERSION " is neither in the archive nor in the cache");
+	assert_contains(err,
+			SRC_NAME "=" SRC_VERSION " is neither in the archive nor in the cache");
 	assert_null(dir);
 
 	copy_file(deb, cached);
@@ -838,7 +839,8 @@ static void test_source_tree_errors(void **state)
 	expect_source_error(f, "none", SRC_VERSION, SOURCE_NO_TARBALL, -EBADMSG,
 			    "has no " SRC_MEMBER, NULL);
 	expect_source_error(f, "older", SRC_VERSION, SOURCE_OTHER_VERSION, -EBADMSG,
-			    "checking " SRC_MEMBER ": the Makefile is of Linux 6.1.998, not 6.1.999",
+			    "checking " SRC_MEMBER ": the Makefile is of Linux 6.1.998, "
+			    "not 6.1.999",
 			    NULL);
 	expect_source_error(f, "twotops", SRC_VERSION, SOURCE_TWO_TOPS, -EBADMSG,
 			    SRC_MEMBER " does not hold exactly one top directory", NULL);

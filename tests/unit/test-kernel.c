@@ -253,7 +253,8 @@ static void test_list_bad(void **state)
 	list_fails("kernel/fork.c builtin extra\n", -EBADMSG, "line 1: too many fields");
 	list_fails("# ok\n/usr/src/linux/kernel/fork.c\n", -EBADMSG,
 		   "line 2: '/usr/src/linux/kernel/fork.c' is absolute");
-	list_fails("../linux/kernel/fork.c\n", -EBADMSG, "line 1: '../linux/kernel/fork.c' is absolute or leaves");
+	list_fails("../linux/kernel/fork.c\n", -EBADMSG,
+		   "line 1: '../linux/kernel/fork.c' is absolute or leaves");
 	list_fails("{\n  \"files\": []\n}\n", -EBADMSG, "line 1: '{' is not a source path");
 	list_fails("kernel/fork.c\n\177ELF\2\1\1\n", -EBADMSG, "line 2: binary data");
 
@@ -261,7 +262,8 @@ static void test_list_bad(void **state)
 	write_text(dir, "list", "kernel/fork.c\nfs/namei.c module\n");
 	assert_int_equal(kernel_profile_read_list(p, path, msg, sizeof(msg)), 0);
 	assert_flags(p, "fs/namei.c", PROFILE_MODULE);
-	assert_int_equal(kernel_profile_read_list(p, "/nonexistent/list", msg, sizeof(msg)), -ENOENT);
+	assert_int_equal(kernel_profile_read_list(p, "/nonexistent/list", msg, sizeof(msg)),
+			 -ENOENT);
 	test_tmpdir_remove(TAKE_PTR(dir));
 }
 
@@ -318,7 +320,8 @@ static void test_kbuild_helpers(void **state)
 	assert_int_equal(kbuild_roots_add(&roots, "/src/"), 0);
 	assert_int_equal(kbuild_roots_add(&roots, "relative"), -EINVAL);
 	assert_int_equal(roots.n, 2);
-	assert_int_equal(kbuild_relativize(&roots, "/src/build", "include/generated/autoconf.h", &rel), 1);
+	assert_int_equal(
+		kbuild_relativize(&roots, "/src/build", "include/generated/autoconf.h", &rel), 1);
 	assert_string_equal(rel, "include/generated/autoconf.h");
 	free(rel);
 	assert_int_equal(kbuild_relativize(&roots, "/src/build", "../kernel/fork.c", &rel), 1);
@@ -363,7 +366,8 @@ static void write_cmd_file(const char *tree, const char *prefix, const char *obj
 	*slash = '\0';
 	strbuf_init(&sb, 0);
 	assert_true(asprintf(&inc,
-			     "-nostdinc -I%s/arch/x86/include -I./arch/x86/include/generated -I%s/include "
+			     "-nostdinc -I%s/arch/x86/include -I./arch/x86/include/generated "
+			     "-I%s/include "
 			     "-I./include -include %s/include/linux/compiler-version.h -include "
 			     "%s/include/linux/kconfig.h -D__KERNEL__",
 			     srctree, srctree, srctree, srctree) > 0);
@@ -407,6 +411,9 @@ static void test_build_dir_in_tree(void **state)
 	/* Module by -DMODULE. */
 	write_cmd_file(tree, "cmd_", "drivers/foo/bar.o", "drivers/foo/bar.c", ".", true,
 		       "include/linux/module.h\ndrivers/foo/bar.h");
+	/* Included .c files are compiled into the includer. */
+	write_cmd_file(tree, "cmd_", "kernel/sched/build_policy.o", "kernel/sched/build_policy.c",
+		       ".", false, "kernel/sched/sched.h\nkernel/sched/rt.c\nkernel/sched/idle.c");
 	/* Module only because foo.mod lists it (no -DMODULE in its command). */
 	write_cmd_file(tree, "cmd_", "drivers/foo/baz.o", "drivers/foo/baz.c", ".", false,
 		       "include/linux/module.h");
@@ -427,7 +434,8 @@ static void test_build_dir_in_tree(void **state)
 		   "cmd_lib/crc32.o := gcc -Wp,-MD,lib/.crc32.o.d  -nostdinc -D__KERNEL__ "
 		   "-include include/linux/autoconf.h -O2 -D\"KBUILD_STR(s)=#s\" "
 		   "-D\"KBUILD_BASENAME=KBUILD_STR(crc32)\"  -c -o lib/crc32.o lib/crc32.c\n\n"
-		   "deps_lib/crc32.o := \\\n  lib/crc32.c \\\n    $(wildcard include/config/crc32.h) \\\n"
+		   "deps_lib/crc32.o := \\\n  lib/crc32.c \\\n    $(wildcard "
+		   "include/config/crc32.h) \\\n"
 		   "  include/linux/crc32.h \\\n\nlib/crc32.o: $(deps_lib/crc32.o)\n");
 	/* A .cmd that is not kbuild's at all. */
 	write_text(tree, "misc/.junk.o.cmd", "this is not a command file\n");
@@ -449,14 +457,19 @@ static void test_build_dir_in_tree(void **state)
 	assert_flags(p, "arch/x86/include/asm/current.h", PROFILE_HEADER);
 	assert_flags(p, "include/generated/autoconf.h", PROFILE_HEADER);
 	assert_flags(p, "drivers/foo/bar.h", PROFILE_HEADER);
+	assert_flags(p, "kernel/sched/build_policy.c", PROFILE_BUILTIN);
+	assert_flags(p, "kernel/sched/rt.c", PROFILE_BUILTIN);
+	assert_flags(p, "kernel/sched/idle.c", PROFILE_BUILTIN);
+	assert_flags(p, "kernel/sched/sched.h", PROFILE_HEADER);
 	assert_flags(p, "drivers/foo/foo.mod.c", 0);
 	assert_flags(p, "scripts/kconfig/conf.c", 0);
 	assert_flags(p, "scripts/kconfig/lkc.h", 0);
-	assert_int_equal(kernel_profile_count(p), 13);
-	assert_int_equal(st.cmd_files, 8);
-	assert_int_equal(st.builtin, 2);
+	assert_int_equal(kernel_profile_count(p), 17);
+	assert_int_equal(st.cmd_files, 9);
+	assert_int_equal(st.builtin, 3);
 	assert_int_equal(st.modules, 2);
-	assert_int_equal(st.headers, 9);
+	assert_int_equal(st.headers, 10);
+	assert_int_equal(st.included, 2);
 	assert_int_equal(st.host, 1);
 	assert_int_equal(st.outside, 0);
 	assert_int_equal(st.other, 3);
@@ -499,8 +512,8 @@ static void test_build_dir_o_build(void **state)
 				     "/usr/include/stdio.h",
 				     src, src) > 0);
 		write_cmd_file(obj, "savedcmd_", "kernel/fork.o", fork, src, false, deps);
-		write_cmd_file(obj, "savedcmd_", "drivers/media/usb/uvc/uvc_driver.o", drv, src, true,
-			       deps);
+		write_cmd_file(obj, "savedcmd_", "drivers/media/usb/uvc/uvc_driver.o", drv, src,
+			       true, deps);
 		write_cmd_file(obj, "savedcmd_", "extmod/hello.o", ext, src, true, deps);
 		assert_true(asprintf(&gen, "drivers/tty/vt/consolemap_deftbl.c") > 0);
 		write_cmd_file(obj, "savedcmd_", "drivers/tty/vt/consolemap_deftbl.o", gen, src,
@@ -533,7 +546,7 @@ static void test_build_dir_o_build(void **state)
 		assert_int_equal(kernel_profile_count(q), 4);
 	}
 
-	/* Absolute paths with neither Makefile nor link: the -include of kconfig.h names the tree. */
+	/* Absolute paths, no Makefile nor link: the -include of kconfig.h names the tree. */
 	assert_true(asprintf(&bare, "%s/bare", dir) > 0);
 	write_cmd_file(bare, "cmd_", "kernel/fork.o", "/elsewhere/linux/kernel/fork.c",
 		       "/elsewhere/linux", false, "/elsewhere/linux/include/linux/sched.h");
@@ -569,8 +582,9 @@ static void test_build_dir_not_built(void **state)
 	assert_int_equal(kernel_profile_read_build_dir(p, dir, err, sizeof(err), NULL), -ENOENT);
 	assert_mentions(err, "no kernel compile commands");
 
-	assert_int_equal(kernel_profile_read_build_dir(p, "/nonexistent/dir", err, sizeof(err), NULL),
-			 -ENOENT);
+	assert_int_equal(
+		kernel_profile_read_build_dir(p, "/nonexistent/dir", err, sizeof(err), NULL),
+		-ENOENT);
 	{
 		_cleanup_free_ char *file = path_join(dir, "kernel/fork.c");
 
@@ -609,7 +623,8 @@ static void test_build_dir_speed(void **state)
 	assert_int_equal(kernel_profile_read_build_dir(p, dir, err, sizeof(err), &st), 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	print_message("# build dir: 1000 .o.cmd files with 600 headers each read in %.3f s\n", secs);
+	print_message("# build dir: 1000 .o.cmd files with 600 headers each read in %.3f s\n",
+		      secs);
 	assert_int_equal(st.builtin + st.modules, 1000);
 	assert_int_equal(st.modules, 334);
 	assert_int_equal(st.headers, 4000);
@@ -683,7 +698,8 @@ static void test_dry_run_subdir_build(void **state)
 static void test_dry_run_bad(void **state)
 {
 	static const char json[] = "{\n  \"a\": [1, 2]\n}\n";
-	static const char host_only[] = "gcc -O2 -c -o scripts/kconfig/conf.o scripts/kconfig/conf.c\n";
+	static const char host_only[] =
+		"gcc -O2 -c -o scripts/kconfig/conf.o scripts/kconfig/conf.c\n";
 	static const char binary[] = "make[1]: Entering directory '/x'\n\177ELF\0\0\0\n";
 	_cleanup_(kernel_profile_freep) struct kernel_profile *p =
 		kernel_profile_new(PROFILE_SOURCE_DRY_RUN, false);
@@ -693,11 +709,12 @@ static void test_dry_run_bad(void **state)
 			 -EBADMSG);
 	assert_mentions(err, "no kernel compile commands");
 	assert_mentions(err, "3 lines");
-	assert_int_equal(kernel_profile_read_dry_run(p, host_only, strlen(host_only), err,
-						     sizeof(err)),
-			 -EBADMSG);
-	assert_int_equal(kernel_profile_read_dry_run(p, binary, sizeof(binary) - 1, err, sizeof(err)),
-			 -EBADMSG);
+	assert_int_equal(
+		kernel_profile_read_dry_run(p, host_only, strlen(host_only), err, sizeof(err)),
+		-EBADMSG);
+	assert_int_equal(
+		kernel_profile_read_dry_run(p, binary, sizeof(binary) - 1, err, sizeof(err)),
+		-EBADMSG);
 	assert_mentions(err, "line 2: binary data");
 	assert_int_equal(kernel_profile_read_dry_run(p, "", 0, err, sizeof(err)), -EBADMSG);
 	assert_int_equal(kernel_profile_count(p), 0);
@@ -710,22 +727,23 @@ static char *fake_source_tree(const char *dir, const char *name, const char *old
 	char *src = path_join(dir, name);
 
 	assert_non_null(src);
-	write_textf(src, "Makefile",
-		    "olddefconfig:\n"
-		    "%s\n"
-		    "prepare:\n"
-		    "%s\n"
-		    "vmlinux:\n"
-		    "\tgcc -Wp,-MMD,kernel/.fork.o.d -nostdinc -I$(CURDIR)/include -include "
-		    "$(CURDIR)/include/linux/kconfig.h -D__KERNEL__ -DKBUILD_MODNAME='\"fork\"' "
-		    "-c -o $(O)/kernel/fork.o $(CURDIR)/kernel/fork.c\n"
-		    "\tgcc -Wp,-MMD,scripts/kconfig/.conf.o.d -O2 -c -o scripts/kconfig/conf.o "
-		    "$(CURDIR)/scripts/kconfig/conf.c\n"
-		    "modules:\n"
-		    "\tgcc -nostdinc -include $(CURDIR)/include/linux/kconfig.h -D__KERNEL__ -DMODULE "
-		    "-c -o $(O)/drivers/foo/bar.o $(CURDIR)/drivers/foo/bar.c\n"
-		    ".PHONY: olddefconfig prepare vmlinux modules\n",
-		    olddefconfig_recipe, prepare_recipe);
+	write_textf(
+		src, "Makefile",
+		"olddefconfig:\n"
+		"%s\n"
+		"prepare:\n"
+		"%s\n"
+		"vmlinux:\n"
+		"\tgcc -Wp,-MMD,kernel/.fork.o.d -nostdinc -I$(CURDIR)/include -include "
+		"$(CURDIR)/include/linux/kconfig.h -D__KERNEL__ -DKBUILD_MODNAME='\"fork\"' "
+		"-c -o $(O)/kernel/fork.o $(CURDIR)/kernel/fork.c\n"
+		"\tgcc -Wp,-MMD,scripts/kconfig/.conf.o.d -O2 -c -o scripts/kconfig/conf.o "
+		"$(CURDIR)/scripts/kconfig/conf.c\n"
+		"modules:\n"
+		"\tgcc -nostdinc -include $(CURDIR)/include/linux/kconfig.h -D__KERNEL__ -DMODULE "
+		"-c -o $(O)/drivers/foo/bar.o $(CURDIR)/drivers/foo/bar.c\n"
+		".PHONY: olddefconfig prepare vmlinux modules\n",
+		olddefconfig_recipe, prepare_recipe);
 	return src;
 }
 
@@ -753,9 +771,9 @@ static void test_dry_run_runner(void **state)
 	assert_int_equal(kernel_profile_run_dry_run(p, src, json, 60, err, sizeof(err)), -EBADMSG);
 	assert_mentions(err, "config '");
 	assert_mentions(err, "line 1:");
-	assert_int_equal(kernel_profile_run_dry_run(p, src, "/nonexistent/.config", 60, err,
-						     sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+		kernel_profile_run_dry_run(p, src, "/nonexistent/.config", 60, err, sizeof(err)),
+		-ENOENT);
 	assert_int_equal(kernel_profile_run_dry_run(p, dir, config, 60, err, sizeof(err)), -ENOENT);
 	assert_mentions(err, "no Makefile");
 	test_tmpdir_remove(TAKE_PTR(dir));
@@ -763,27 +781,32 @@ static void test_dry_run_runner(void **state)
 
 static void test_dry_run_runner_failures(void **state)
 {
-	_cleanup_free_ char *dir = test_tmpdir_new(), *config = NULL, *failing = NULL,
-			    *prep = NULL, *slow = NULL, *empty = NULL;
+	_cleanup_free_ char *dir = test_tmpdir_new(), *config = NULL, *failing = NULL, *prep = NULL,
+			    *slow = NULL, *empty = NULL;
 	_cleanup_(kernel_profile_freep) struct kernel_profile *p =
 		kernel_profile_new(PROFILE_SOURCE_DRY_RUN, false);
 	char err[512] = "";
 	struct timespec a, b;
 
 	config = test_data_path("kernel/kconfig-x86_64.config");
-	failing = fake_source_tree(dir, "failing",
-				   "\t@echo '***'; echo '*** The source tree is not clean, please run "
-				   "make mrproper'; exit 2",
-				   "\t@true");
-	assert_int_equal(kernel_profile_run_dry_run(p, failing, config, 60, err, sizeof(err)), -EIO);
+	failing = fake_source_tree(
+		dir, "failing",
+		"\t@echo '***'; echo '*** The source tree is not clean, please run "
+		"make mrproper'; exit 2",
+		"\t@true");
+	assert_int_equal(kernel_profile_run_dry_run(p, failing, config, 60, err, sizeof(err)),
+			 -EIO);
 	assert_mentions(err, "make olddefconfig: failed with exit status 2");
 	assert_mentions(err, "source tree is not clean");
 
-	prep = fake_source_tree(dir, "prep", "\t@true",
-				"\t@echo 'In file included from kernel/bounds.c:10:'; "
-				"echo 'include/linux/page-flags.h:9:1: error: unknown type'; exit 1");
+	prep = fake_source_tree(
+		dir, "prep", "\t@true",
+		"\t@echo 'In file included from kernel/bounds.c:10:'; "
+		"echo 'include/linux/page-flags.h:9:1: error: unknown type'; exit 1");
 	assert_int_equal(kernel_profile_run_dry_run(p, prep, config, 60, err, sizeof(err)), -EIO);
-	assert_mentions(err, "make prepare: failed with exit status 2: include/linux/page-flags.h:9:1: error");
+	assert_mentions(
+		err,
+		"make prepare: failed with exit status 2: include/linux/page-flags.h:9:1: error");
 
 	slow = fake_source_tree(dir, "slow", "\t@sleep 30", "\t@true");
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -817,11 +840,39 @@ static void compile_sample(const char *dir)
 		   "int hello(int n) { return twice(n) + (int)sizeof(size_t) + g.times; }\n");
 	write_text(dir, "src/world.c",
 		   "int hello(int n);\nint main(void) { return hello(1) == 42; }\n");
-	run_shell("cd '%s' && mkdir -p obj && gcc -g -O0 -Isrc/include -c -o obj/hello.o src/hello.c "
-		  "&& cp obj/hello.o obj/hello.ko && xz -k obj/hello.ko && echo junk | xz > obj/junk.ko.xz "
-		  "&& gcc -O0 -c -o obj/nodebug.o src/world.c "
-		  "&& gcc -g -O0 -Isrc/include -o obj/prog src/hello.c src/world.c",
-		  dir);
+	run_shell(
+		"cd '%s' && mkdir -p obj && gcc -g -O0 -Isrc/include -c -o obj/hello.o src/hello.c "
+		"&& cp obj/hello.o obj/hello.ko && xz -k obj/hello.ko && echo junk | xz > "
+		"obj/junk.ko.xz "
+		"&& gcc -O0 -c -o obj/nodebug.o src/world.c "
+		"&& gcc -g -O0 -Isrc/include -o obj/prog src/hello.c src/world.c",
+		dir);
+}
+
+/* A kernel-like O= build: DW_AT_name absolute in the source tree, DW_AT_comp_dir the build tree. */
+static void test_debuginfo_o_build(void **state)
+{
+	_cleanup_free_ char *dir = test_tmpdir_new(), *obj = NULL;
+	_cleanup_(kernel_profile_freep) struct kernel_profile *p =
+		kernel_profile_new(PROFILE_SOURCE_DEBUGINFO, true);
+	char err[256] = "";
+
+	write_text(dir, "ksrc/include/linux/types.h", "typedef unsigned int u32;\n");
+	write_text(dir, "ksrc/fs/foo/helper.c", "static u32 helper(u32 x) { return x + 1; }\n");
+	write_text(dir, "ksrc/fs/foo/bar.c",
+		   "#include <linux/types.h>\n#include \"helper.c\"\n"
+		   "u32 bar(u32 x) { return helper(x); }\n");
+	write_text(dir, "kobj/fs/foo/.keep", "");
+	run_shell("cd '%s/kobj' && gcc -g -O0 -I'%s/ksrc/include' -c -o fs/foo/bar.o "
+		  "'%s/ksrc/fs/foo/bar.c' && cp fs/foo/bar.o fs/foo/bar.ko",
+		  dir, dir, dir);
+	obj = path_join(dir, "kobj/fs/foo/bar.ko");
+	assert_int_equal(kernel_profile_read_debuginfo(p, obj, err, sizeof(err)), 0);
+	assert_flags(p, "fs/foo/bar.c", PROFILE_MODULE);
+	assert_flags(p, "fs/foo/helper.c", PROFILE_MODULE);
+	assert_flags(p, "include/linux/types.h", PROFILE_HEADER);
+	assert_int_equal(kernel_profile_count(p), 3);
+	test_tmpdir_remove(TAKE_PTR(dir));
 }
 
 static void test_debuginfo(void **state)
@@ -862,7 +913,8 @@ static void test_debuginfo(void **state)
 		assert_int_equal(kernel_profile_read_debuginfo(p, xz, err, sizeof(err)), 0);
 		assert_flags(p, "src/hello.c", PROFILE_MODULE);
 		assert_flags(p, "src/include/hello.h", PROFILE_HEADER);
-		assert_int_equal(kernel_profile_read_debuginfo(p, junk, err, sizeof(err)), -EBADMSG);
+		assert_int_equal(kernel_profile_read_debuginfo(p, junk, err, sizeof(err)),
+				 -EBADMSG);
 		assert_mentions(err, "is not an ELF file");
 	}
 	{
@@ -879,13 +931,15 @@ static void test_debuginfo(void **state)
 		_cleanup_(kernel_profile_freep) struct kernel_profile *p =
 			kernel_profile_new(PROFILE_SOURCE_DEBUGINFO, true);
 
-		assert_int_equal(kernel_profile_read_debuginfo(p, text, err, sizeof(err)), -EBADMSG);
+		assert_int_equal(kernel_profile_read_debuginfo(p, text, err, sizeof(err)),
+				 -EBADMSG);
 		assert_mentions(err, "is not an ELF file");
 		assert_int_equal(kernel_profile_read_debuginfo(p, nodebug, err, sizeof(err)),
 				 -ENODATA);
 		assert_mentions(err, "no DWARF");
-		assert_int_equal(kernel_profile_read_debuginfo(p, "/nonexistent.ko", err, sizeof(err)),
-				 -ENOENT);
+		assert_int_equal(
+			kernel_profile_read_debuginfo(p, "/nonexistent.ko", err, sizeof(err)),
+			-ENOENT);
 		assert_int_equal(kernel_profile_count(p), 0);
 	}
 	test_tmpdir_remove(TAKE_PTR(dir));
@@ -911,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_dry_run_runner),
 		cmocka_unit_test(test_dry_run_runner_failures),
 		cmocka_unit_test(test_debuginfo),
+		cmocka_unit_test(test_debuginfo_o_build),
 	};
 
 	return TEST_MAIN(tests);
