@@ -49,6 +49,11 @@ run: build
 		--epss tests/data/epss/epss_scores-2026-09-29.EXCERPT.csv
 	TUXTAPE_CORE_DATA_DIR=$(RUN_DIR)/data $(BUILD)/src/cli/tuxtape cve list
 	TUXTAPE_CORE_DATA_DIR=$(RUN_DIR)/data $(BUILD)/src/cli/tuxtape cve show CVE-2024-53104
+	TUXTAPE_CORE_DATA_DIR=$(RUN_DIR)/data $(BUILD)/src/cli/tuxtape kernel add sample-6.1.100 \
+		--version 6.1.100 --config tests/data/kernel/sample.config \
+		--profile tests/data/kernel/sample.profile
+	TUXTAPE_CORE_DATA_DIR=$(RUN_DIR)/data $(BUILD)/src/cli/tuxtape kernel cves sample-6.1.100 --summary
+	TUXTAPE_CORE_DATA_DIR=$(RUN_DIR)/data $(BUILD)/src/cli/tuxtape cve rank --kernel sample-6.1.100 --explain -n 3
 
 $(BUILD_ASAN)/build.ninja:
 	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
@@ -62,6 +67,7 @@ check: deps $(BUILD)/build.ninja $(BUILD_ASAN)/build.ninja
 
 bench: build
 	sh bench/cve-sync.sh
+	sh bench/gauge-rank.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -42,6 +42,7 @@ static void add_help(void)
 	      "      --source-dir DIR   a source tree: kbuild's dry run (make -n) with --config\n"
 	      "      --debuginfo FILE   vmlinux or a .ko with DWARF (repeatable)\n"
 	      "      --profile FILE     a list: PATH [builtin|module|header] per line\n"
+	      "      --no-source        with --debian: no linux-source, so no build profile\n"
 	      "      --offline          do not download (--debian uses the cache)\n"
 	      "      --json             machine-readable output\n"
 	      "  -h, --help             show this help\n"
@@ -88,7 +89,84 @@ struct add_opts {
 	const char *version, *release, *arch, *config, *build_dir, *source_dir, *profile, *debian;
 	char **debuginfo;
 	bool offline;
+	bool no_source;
 };
+
+/* Writes a profile as a list file (the --profile format), atomically. */
+static int save_profile(const struct kernel_profile *p, const char *path)
+{
+	static const char *const kind[] = { "builtin", "module", "header" };
+	_cleanup_strbuf_ struct strbuf sb;
+	const char *f;
+	unsigned flags;
+	size_t it = 0;
+	int r = 0;
+
+	strbuf_init(&sb, 0);
+	while (r >= 0 && (f = kernel_profile_next(p, &it, &flags)))
+		for (int i = 0; r >= 0 && i < 3; i++)
+			if (flags & (1u << i))
+				r = strbuf_addf(&sb, "%s %s\n", f, kind[i]);
+	return r < 0 ? r : write_file_atomic(path, sb.buf, sb.len, 0644);
+}
+
+/*
+ * The profile of a Debian kernel: kbuild's dry run over the linux-source
+ * package of the same version with the image's config (about 3 minutes), kept
+ * in the cache so registering the same kernel again is instant.
+ */
+static int debian_profile(struct cli_ctx *ctx, const struct add_opts *o,
+			  const struct debian_kernel *deb, const char *cache,
+			  struct kernel_profile **ret)
+{
+	_cleanup_(kernel_profile_freep) struct kernel_profile *p = NULL;
+	_cleanup_free_ char *tree = NULL, *saved = NULL, *dir = NULL;
+	char err[512] = "";
+	int r;
+
+	*ret = NULL;
+	if (asprintf(&saved, "%s/profiles/%s_%s.profile", cache, deb->release,
+		     deb->package_version) < 0)
+		return -ENOMEM;
+	p = kernel_profile_new(PROFILE_SOURCE_DRY_RUN, false);
+	if (!p)
+		return -ENOMEM;
+	if (access(saved, R_OK) == 0) {
+		r = kernel_profile_read_list(p, saved, err, sizeof(err));
+		if (r >= 0 && kernel_profile_count(p) > 0) {
+			log_info("using the cached profile '%s'", saved);
+			*ret = TAKE_PTR(p);
+			return 0;
+		}
+		log_warning("ignoring the unreadable cached profile '%s': %s", saved, err);
+		kernel_profile_free(p);
+		p = kernel_profile_new(PROFILE_SOURCE_DRY_RUN, false);
+		if (!p)
+			return -ENOMEM;
+	}
+	if (!deb->source_exact) {
+		log_warning("the archive has no linux-source at %s (nearest: %s); registering "
+			    "without a build profile",
+			    deb->package_version, deb->source_version ? deb->source_version : "none");
+		return 0;
+	}
+	r = debian_source_tree(deb, cache, o->offline ? DEBIAN_FETCH_OFFLINE : 0, &tree, err,
+			       sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "cannot unpack the kernel source%s%s", err[0] ? ": " : "",
+				       err);
+	log_notice("running kbuild's dry run over '%s' (a few minutes, once per kernel)", tree);
+	r = kernel_profile_run_dry_run(p, tree, deb->config_path, 1800, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "kbuild dry run in '%s' failed%s%s", tree,
+				       err[0] ? ": " : "", err);
+	if (asprintf(&dir, "%s/profiles", cache) < 0)
+		return -ENOMEM;
+	if ((r = mkdir_p(dir, 0755)) < 0 || (r = save_profile(p, saved)) < 0)
+		log_warning_errno(r, "cannot cache the profile at '%s', ignoring", saved);
+	*ret = TAKE_PTR(p);
+	return 0;
+}
 
 static int build_profile(struct cli_ctx *ctx, const struct add_opts *o, const char *config_path,
 			 struct kernel_profile **ret)
@@ -173,6 +251,7 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 		OPT_PROFILE,
 		OPT_DEBIAN,
 		OPT_OFFLINE,
+		OPT_NO_SOURCE,
 		OPT_JSON,
 	};
 	static const struct option options[] = {
@@ -186,6 +265,7 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "debian", required_argument, NULL, OPT_DEBIAN },
 		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "no-source", no_argument, NULL, OPT_NO_SOURCE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -239,6 +319,9 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_OFFLINE:
 			o.offline = true;
 			break;
+		case OPT_NO_SOURCE:
+			o.no_source = true;
+			break;
 		case OPT_JSON:
 			ctx->json = true;
 			break;
@@ -258,11 +341,14 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (o.debian) {
 		_cleanup_free_ char *cache = path_join(ctx->data_dir, "cache/debian");
+		bool own_profile = !o.build_dir && !o.source_dir && !o.profile && !o.debuginfo;
 
 		if (!cache)
 			return -ENOMEM;
-		r = debian_kernel_fetch(o.debian, cache, o.offline ? DEBIAN_FETCH_OFFLINE : 0, &deb,
-					err, sizeof(err));
+		r = debian_kernel_fetch(o.debian, cache,
+					(o.offline ? DEBIAN_FETCH_OFFLINE : 0) |
+						(o.no_source || !own_profile ? DEBIAN_FETCH_NO_SOURCE : 0),
+					&deb, err, sizeof(err));
 		if (r < 0)
 			return log_error_errno(r, "cannot fetch Debian kernel '%s'%s%s", o.debian,
 					       err[0] ? ": " : "", err);
@@ -274,6 +360,13 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 			o.config = deb->config_path;
 		if (asprintf(&origin, "debian %s %s", deb->release, deb->package_version) < 0)
 			return -ENOMEM;
+		for (char **w = deb->warnings; w && *w; w++)
+			log_warning("%s", *w);
+		if (own_profile && !o.no_source) {
+			r = debian_profile(ctx, &o, deb, cache, &profile);
+			if (r < 0)
+				return r;
+		}
 	}
 	config_path = o.config;
 	if (config_path) {
@@ -303,9 +396,11 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 				       "version '%s' does not parse (expected e.g. 6.1.190, 6.8-rc3)",
 				       o.version);
 
-	r = build_profile(ctx, &o, config_path, &profile);
-	if (r < 0 || r == CLI_RESULT_USAGE)
-		return r;
+	if (!profile) {
+		r = build_profile(ctx, &o, config_path, &profile);
+		if (r < 0 || r == CLI_RESULT_USAGE)
+			return r;
+	}
 
 	k.version = (char *)o.version;
 	k.release = (char *)(o.release ? o.release : o.version);
