@@ -18,6 +18,8 @@ int kernel_view_open(struct db *db, const char *name, struct kernel_view *ret)
 	if (r >= 0)
 		r = registry_loaded_modules(db, name, &v.loaded_modules);
 	if (r >= 0)
+		r = registry_modules(db, name, &v.module_names, &v.module_dirs);
+	if (r >= 0)
 		r = gauge_kernel_init(&v.gauge, v.kernel->version, v.profile);
 	if (r < 0) {
 		kernel_view_release(&v);
@@ -32,6 +34,8 @@ void kernel_view_release(struct kernel_view *v)
 	kernel_entry_free(v->kernel);
 	kernel_profile_free(v->profile);
 	strv_free(v->loaded_modules);
+	strv_free(v->module_names);
+	strv_free(v->module_dirs);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -161,31 +165,71 @@ int rank_context_new(struct db *db, struct rank_context **ret)
 	return 0;
 }
 
-/* "drivers/media/usb/uvc/uvc_driver.c" -> is a module named like its directory loaded? */
+/*
+ * Which module a fixed file is built into: with a module map, the module
+ * whose directory is the longest prefix of the file's directory (kbuild
+ * builds a module from its directory and, for composite modules, its
+ * subdirectories); without one, a module named like the file.
+ */
+static const char *module_of(const struct kernel_view *kv, const char *file, char *buf,
+			     size_t size)
+{
+	const char *slash = strrchr(file, '/'), *best = NULL;
+	size_t dirlen = slash ? (size_t)(slash - file) : 0, best_len = 0;
+
+	for (size_t i = 0; kv->module_dirs && kv->module_dirs[i]; i++) {
+		size_t l = strlen(kv->module_dirs[i]);
+
+		if (l <= dirlen && strncmp(file, kv->module_dirs[i], l) == 0 &&
+		    (l == dirlen || file[l] == '/') && (!best || l > best_len)) {
+			best = kv->module_names[i];
+			best_len = l;
+		}
+	}
+	if (best || kv->module_names)
+		return best;
+	{
+		const char *base = slash ? slash + 1 : file, *dot = strrchr(base, '.');
+		size_t n = dot ? (size_t)(dot - base) : strlen(base);
+
+		if (n == 0 || n >= size)
+			return NULL;
+		memcpy(buf, base, n);
+		buf[n] = '\0';
+		for (char *p = buf; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		return buf;
+	}
+}
+
+/*
+ * Loaded when any fixed file's module is in the nodes' report; not loaded
+ * only when every fixed file maps to a known module that nobody loads;
+ * otherwise unknown (a guess must never lower a score).
+ */
 static enum prio_module_state module_state(const struct kernel_view *kv,
 					   const struct cve_record *rec)
 {
+	bool all_known = true, any = false;
+
 	if (!kv->loaded_modules)
 		return PRIO_MODULE_UNKNOWN;
 	for (char **f = rec->program_files; f && *f; f++) {
-		const char *slash = strrchr(*f, '/'), *dot = strrchr(*f, '.');
-		char name[128];
-		size_t n;
+		char buf[128];
+		const char *m;
+		size_t l = strlen(*f);
 
-		if (!slash || !dot || dot < slash)
+		if (l < 2 || strcmp(*f + l - 2, ".c") != 0)
 			continue;
-		n = (size_t)(dot - slash - 1);
-		if (n == 0 || n >= sizeof(name))
-			continue;
-		memcpy(name, slash + 1, n);
-		name[n] = '\0';
-		for (char *p = name; *p; p++)
-			if (*p == '-')
-				*p = '_';
-		if (strv_contains(kv->loaded_modules, name))
+		any = true;
+		m = module_of(kv, *f, buf, sizeof(buf));
+		if (m && strv_contains(kv->loaded_modules, m))
 			return PRIO_MODULE_LOADED;
+		if (!m || !kv->module_names)
+			all_known = false;
 	}
-	return PRIO_MODULE_NOT_LOADED;
+	return any && all_known ? PRIO_MODULE_NOT_LOADED : PRIO_MODULE_UNKNOWN;
 }
 
 void rank_context_input(const struct rank_context *c, const struct kernel_view *kv,

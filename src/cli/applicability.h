@@ -18,6 +18,8 @@ struct kernel_view {
 	struct kernel_profile *profile; /* NULL when the kernel has none */
 	struct gauge_kernel gauge;
 	char **loaded_modules;          /* reported by nodes; NULL when none reported */
+	char **module_names;            /* the kernel's module map (Debian kernels), or NULL */
+	char **module_dirs;             /* ... and the directory each is built from */
 };
 
 /* Loads the kernel and its profile; -ENOENT when it is not registered. */

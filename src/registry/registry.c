@@ -25,6 +25,49 @@ static int bind_opt(struct db_stmt *s, int i, const char *v)
 	return v ? db_bind_text(s, i, v) : db_bind_null(s, i);
 }
 
+/* Replaces the module map inside the caller's transaction. */
+static int put_modules(struct db *db, const char *name, char *const *ko_paths)
+{
+	struct db_stmt *s = NULL;
+	int r;
+
+	r = db_prepare(db, "DELETE FROM kernel_module WHERE kernel_name = ?", &s);
+	if (r >= 0 && (r = db_bind_text(s, 1, name)) >= 0)
+		r = db_step(s);
+	if (s)
+		db_stmt_reset(s);
+	if (r < 0 || !ko_paths)
+		return r < 0 ? r : 0;
+	r = db_prepare(db,
+		       "INSERT INTO kernel_module (kernel_name, module, dir) VALUES (?, ?, ?)"
+		       " ON CONFLICT (kernel_name, module) DO NOTHING",
+		       &s);
+	for (char *const *p = ko_paths; r >= 0 && *p; p++) {
+		const char *slash = strrchr(*p, '/'), *base = slash ? slash + 1 : *p;
+		size_t n = strcspn(base, ".");
+		_cleanup_free_ char *dir = NULL;
+		char mod[128];
+
+		if (n == 0 || n >= sizeof(mod))
+			continue;
+		memcpy(mod, base, n);
+		mod[n] = '\0';
+		/* Module names use '_' where file names may use '-'. */
+		for (char *c = mod; *c; c++)
+			if (*c == '-')
+				*c = '_';
+		dir = strndup(*p, slash ? (size_t)(slash - *p) : 0);
+		if (!dir)
+			return -ENOMEM;
+		if ((r = db_bind_text(s, 1, name)) < 0 || (r = db_bind_text(s, 2, mod)) < 0 ||
+		    (r = db_bind_text(s, 3, dir)) < 0)
+			break;
+		r = db_step(s);
+		db_stmt_reset(s);
+	}
+	return r < 0 ? r : 0;
+}
+
 static int put_rows(struct db *db, const struct kernel_entry *k, const struct kernel_profile *p,
 		    int64_t now, bool *ret_replaced)
 {
@@ -67,6 +110,10 @@ static int put_rows(struct db *db, const struct kernel_entry *k, const struct ke
 		return r;
 	r = db_step(s);
 	db_stmt_reset(s);
+	if (r < 0)
+		return r;
+
+	r = put_modules(db, k->name, k->modules);
 	if (r < 0)
 		return r;
 
@@ -194,6 +241,7 @@ int registry_remove(struct db *db, const char *name)
 {
 	static const char *const sql[] = {
 		"DELETE FROM kernel_file WHERE kernel_name = ?",
+		"DELETE FROM kernel_module WHERE kernel_name = ?",
 		"DELETE FROM kernel_module_loaded WHERE kernel_name = ?",
 		"DELETE FROM kernel WHERE name = ?",
 	};
@@ -270,4 +318,62 @@ int registry_loaded_modules(struct db *db, const char *name, char ***ret)
 	if (r < 0)
 		*ret = strv_free(*ret);
 	return r < 0 ? r : 0;
+}
+
+int registry_set_loaded_modules(struct db *db, const char *name, char *const *modules,
+				int64_t now)
+{
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	struct db_stmt *s = NULL;
+	int r;
+
+	r = registry_get(db, name, &k);
+	if (r < 0)
+		return r;
+	r = db_begin(db);
+	if (r >= 0)
+		r = db_prepare(db, "DELETE FROM kernel_module_loaded WHERE kernel_name = ?", &s);
+	if (r >= 0 && (r = db_bind_text(s, 1, name)) >= 0)
+		r = db_step(s);
+	if (s)
+		db_stmt_reset(s);
+	if (r >= 0)
+		r = db_prepare(db,
+			       "INSERT INTO kernel_module_loaded (kernel_name, module, reported_at)"
+			       " VALUES (?, ?, ?) ON CONFLICT (kernel_name, module) DO NOTHING",
+			       &s);
+	for (char *const *m = modules; r >= 0 && m && *m; m++) {
+		if ((r = db_bind_text(s, 1, name)) < 0 || (r = db_bind_text(s, 2, *m)) < 0 ||
+		    (r = db_bind_int64(s, 3, now)) < 0)
+			break;
+		r = db_step(s);
+		db_stmt_reset(s);
+	}
+	if (r >= 0)
+		return db_commit(db);
+	(void)db_rollback(db);
+	return r;
+}
+
+int registry_modules(struct db *db, const char *name, char ***ret_names, char ***ret_dirs)
+{
+	_cleanup_strv_free_ char **names = NULL, **dirs = NULL;
+	struct db_stmt *s;
+	int r;
+
+	r = db_prepare(db, "SELECT module, dir FROM kernel_module WHERE kernel_name = ?", &s);
+	if (r < 0 || (r = db_bind_text(s, 1, name)) < 0)
+		return r;
+	while ((r = db_step(s)) > 0)
+		if (strv_push(&names, db_column_text(s, 0)) < 0 ||
+		    strv_push(&dirs, db_column_text(s, 1)) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+	db_stmt_reset(s);
+	if (r < 0)
+		return r;
+	*ret_names = TAKE_PTR(names);
+	*ret_dirs = TAKE_PTR(dirs);
+	return 0;
 }

@@ -27,17 +27,23 @@ struct kernel_entry {
 	int64_t profile_files;
 	int64_t created_at;
 	int64_t updated_at;
+	char **modules;       /* registry_put() only: .ko paths for the module map, or NULL */
 };
 
 struct kernel_entry *kernel_entry_free(struct kernel_entry *k);
 DEFINE_CLEANUP_FUNC(struct kernel_entry, kernel_entry_free)
 
 /*
- * Inserts or replaces a kernel and its profile (NULL = keep no profile) in one
- * transaction.  *ret_replaced tells whether it existed before.
+ * Inserts or replaces a kernel, its profile (NULL = keep no profile) and its
+ * module map (k->modules: .ko paths relative to the tree, e.g.
+ * "drivers/media/usb/uvc/uvcvideo.ko", tying a source file to the module
+ * built from its directory) in one transaction.  *ret_replaced tells whether
+ * it existed before.
  */
 int registry_put(struct db *db, const struct kernel_entry *k, const struct kernel_profile *p,
 		 int64_t now, bool *ret_replaced);
+/* The module map as two parallel strv: module names and their directories. */
+int registry_modules(struct db *db, const char *name, char ***ret_names, char ***ret_dirs);
 /* -ENOENT when unknown. */
 int registry_get(struct db *db, const char *name, struct kernel_entry **ret);
 int registry_remove(struct db *db, const char *name);
@@ -48,6 +54,12 @@ int registry_list(struct db *db, kernel_entry_fn fn, void *userdata);
 /* The stored profile, or *ret = NULL when the kernel has none. */
 int registry_load_profile(struct db *db, const struct kernel_entry *k, struct kernel_profile **ret);
 
+/*
+ * Replaces the set of modules reported loaded on nodes running this kernel
+ * (one transaction); -ENOENT when the kernel is not registered.
+ */
+int registry_set_loaded_modules(struct db *db, const char *name, char *const *modules,
+				int64_t now);
 /* Modules reported loaded on nodes running this kernel (strv, may be NULL). */
 int registry_loaded_modules(struct db *db, const char *name, char ***ret);
 

@@ -60,6 +60,24 @@ run 0 tt --json cve rank --kernel deb61 --vendor canonical &&
 ok $? "--vendor canonical"
 run 0 tt cve rank --kernel deb61 --explain -n 1 && grep -q "kev" "$T/out"; ok $? "human --explain"
 
+# Loaded modules: with a module map, a CVE in a module nobody loads ranks lower.
+run 0 tt kernel add deb61 --version 6.1.100 --release 6.1.0-20-amd64 --config "$k/sample.config" \
+	--profile "$k/sample.profile" --modules "$k/sample.modules"; ok $? "kernel add --modules"
+run 0 tt --json cve rank --kernel deb61 --explain && cp "$T/out" "$T/before.json"
+run 0 tt --json kernel modules deb61 "$k/sample.lsmod" && [ "$(jget "$T/out" 'd["modules"]')" = 2 ]
+ok $? "kernel modules records an lsmod list"
+run 0 tt --json cve rank --kernel deb61 --explain && cp "$T/out" "$T/after.json"
+score() { jget "$1" "[c['score'] for c in d if c['id'] == '$2'][0]"; }
+build() { jget "$1" "[f['value'] for c in d if c['id'] == '$2' for f in c['factors'] if f['name'] == 'build'][0]"; }
+[ "$(python3 -c "print($(score "$T/after.json" CVE-2024-53104) < $(score "$T/before.json" CVE-2024-53104))")" = True ] &&
+	build "$T/after.json" CVE-2024-53104 | grep -q "not loaded"
+ok $? "uvcvideo not loaded on any node: CVE-2024-53104 ranks lower"
+build "$T/after.json" CVE-2024-53150 | grep -q "module, loaded"
+ok $? "snd_usb_audio loaded: CVE-2024-53150 is marked loaded"
+printf 'not a module list!\n' >"$T/bad.lsmod"
+run 1 tt kernel modules deb61 "$T/bad.lsmod" && grep -q "is not a module list" "$T/err"; ok $? "bad module list"
+run 5 tt kernel modules nosuch "$k/sample.lsmod"; ok $? "modules of an unknown kernel (5)"
+
 printf '[prio]\nkev_bonus = lots\n' >"$T/bad-prio.conf"
 run 1 tt --config "$T/bad-prio.conf" cve rank --kernel deb61 && grep -q "kev_bonus" "$T/err"
 ok $? "bad [prio] weight: error names the key"
