@@ -21,12 +21,14 @@ enum cli_exit {
 	EXIT_PARTIAL = 3,   /* finished, but some records or sources had errors */
 	EXIT_LOCKED = 4,    /* another run holds the lock */
 	EXIT_NOT_FOUND = 5, /* the named object does not exist */
+	EXIT_CHECK_FAILED = 6, /* a verification ran and its verdict is "failed" */
 };
 
 /* Handler results beyond negative errno that map to particular exit codes. */
 #define CLI_RESULT_PARTIAL 1
 #define CLI_RESULT_USAGE (-1000)
 #define CLI_RESULT_NOT_FOUND (-1001)
+#define CLI_RESULT_CHECK_FAILED (-1002)
 
 struct cli_ctx {
 	struct config *config;
@@ -65,6 +67,7 @@ bool cli_human_tty(const struct cli_ctx *ctx);
 
 int cmd_cve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_kernel(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_patch(struct cli_ctx *ctx, int argc, char **argv);
 /* `tuxtape kernel cves`, also behind `tuxtape cve list --kernel`. */
 int cmd_kernel_cves(struct cli_ctx *ctx, int argc, char **argv);
 

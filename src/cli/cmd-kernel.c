@@ -12,6 +12,7 @@
 #include "kconfig.h"
 #include "log.h"
 #include "parse-util.h"
+#include "prepare.h"
 #include "profile-build-dir.h"
 #include "profile-debuginfo.h"
 #include "profile-dry-run.h"
@@ -850,12 +851,155 @@ static int verb_modules(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* ---- kernel prepare ---- */
+
+static void prepare_help(void)
+{
+	fputs("usage: tuxtape kernel prepare NAME [OPTIONS]\n"
+	      "\n"
+	      "Create the build environment that reproduces the kernel's objects for the\n"
+	      "livepatch generator: its exact source (Debian kernels: linux-source at the\n"
+	      "package's version), its config, 'make olddefconfig modules_prepare' in an\n"
+	      "O= tree, the same compiler (CONFIG_CC_VERSION_TEXT is compared), the symbol\n"
+	      "table and Module.symvers.  Prepared once and cached under DATA/build/NAME.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --source-dir DIR   the kernel's source tree (not for --debian kernels)\n"
+	      "      --symvers FILE     the target's Module.symvers (Debian: from linux-headers)\n"
+	      "      --kallsyms FILE    a saved /proc/kallsyms of the target\n"
+	      "      --force            accept a compiler or config mismatch (recorded)\n"
+	      "      --offline          do not download packages\n"
+	      "      --json             machine-readable output\n"
+	      "\n"
+	      "Exit codes: 0 ok, 1 failure (nothing marked prepared), 2 usage, 5 not registered.\n",
+	      stdout);
+}
+
+static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_SOURCE_DIR = 256, OPT_SYMVERS, OPT_KALLSYMS, OPT_FORCE, OPT_OFFLINE, OPT_JSON };
+	static const struct option options[] = {
+		{ "source-dir", required_argument, NULL, OPT_SOURCE_DIR },
+		{ "symvers", required_argument, NULL, OPT_SYMVERS },
+		{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
+	_cleanup_free_ char *tree = NULL, *cache = NULL;
+	struct prepare_options po = { .data_dir = ctx->data_dir, .timeout_s = 3600 };
+	struct prepare_result pr = { 0 };
+	char release[128], err[512] = "";
+	bool offline = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOURCE_DIR:
+			po.source_dir = optarg;
+			break;
+		case OPT_SYMVERS:
+			po.symvers = optarg;
+			break;
+		case OPT_KALLSYMS:
+			po.kallsyms = optarg;
+			break;
+		case OPT_FORCE:
+			po.force = true;
+			break;
+		case OPT_OFFLINE:
+			offline = true;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			prepare_help();
+			return 0;
+		default:
+			return cli_usage_error("kernel", "prepare", "invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("kernel", "prepare", "expected a kernel NAME");
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = registry_get(db, argv[optind], &k);
+	if (r == -ENOENT)
+		return not_registered(argv[optind]);
+	if (r < 0)
+		return log_error_errno(r, "cannot read kernel '%s'", argv[optind]);
+	if (!k->config)
+		return log_error_errno(-ENOENT, "kernel '%s' has no config: register it with --config",
+				       k->name);
+	if (!po.source_dir) {
+		if (!k->origin || sscanf(k->origin, "debian %127s", release) != 1)
+			return cli_usage_error("kernel", "prepare",
+					       "kernel '%s' is not a Debian kernel: give --source-dir",
+					       k->name);
+		cache = path_join(ctx->data_dir, "cache/debian");
+		if (!cache)
+			return -ENOMEM;
+		r = debian_kernel_fetch(release, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &deb, err,
+					sizeof(err));
+		if (r >= 0)
+			r = debian_source_tree(deb, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &tree,
+					       err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "cannot get the source of '%s'%s%s", release,
+					       err[0] ? ": " : "", err);
+		po.source_dir = tree;
+		if (!po.symvers)
+			po.symvers = deb->symvers_path;
+	}
+	if (!ctx->json && ctx->verbosity >= 0)
+		fprintf(stderr, "preparing '%s' in '%s/build/%s' (a few minutes the first time)...\n",
+			k->name, ctx->data_dir, k->name);
+	r = kernel_prepare(k, k->config, &po, &pr, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "cannot prepare kernel '%s'%s%s", k->name,
+				       err[0] ? ": " : "", err);
+	for (char **w = pr.warnings; w && *w; w++)
+		log_warning("%s", *w);
+	if (ctx->json) {
+		json_t *changes = json_array(), *o;
+
+		for (char **ch = pr.config_changes; ch && *ch; ch++)
+			json_array_append_new(changes, json_string(*ch));
+		o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:b, s:s?, s:s?, s:s?, s:o}", "kernel",
+			      k->name, "build_dir", pr.build_dir, "log", pr.log_path, "cc", pr.cc,
+			      "cc_version", pr.cc_version, "cached", pr.cached, "cc_mismatch",
+			      pr.cc_mismatch, "symvers", pr.symvers_path, "symbol_table",
+			      pr.symbol_table, "symbol_table_note", pr.symbol_table_note,
+			      "config_changes", changes);
+		r = cli_print_json(o);
+	} else if (ctx->verbosity >= 0) {
+		printf("kernel '%s' %s: %s\n  compiler %s (%s)\n  Module.symvers %s\n"
+		       "  symbol table %s\n",
+		       k->name, pr.cached ? "already prepared" : "prepared", pr.build_dir,
+		       pr.cc ? pr.cc : "-", pr.cc_version ? pr.cc_version : "-",
+		       pr.symvers_path ? pr.symvers_path : "none",
+		       pr.symbol_table ? pr.symbol_table
+				       : pr.symbol_table_note ? pr.symbol_table_note : "none");
+	}
+	prepare_result_release(&pr);
+	return r;
+}
+
 static const struct cli_verb kernel_verbs[] = {
 	{ "add", verb_add, "register a kernel: version, config, build profile (--debian)" },
 	{ "list", verb_list, "list registered kernels" },
 	{ "show", verb_show, "show one kernel" },
 	{ "remove", verb_remove, "forget a kernel" },
 	{ "modules", verb_modules, "record the modules nodes have loaded (lsmod, /proc/modules)" },
+	{ "prepare", verb_prepare, "build environment for the livepatch generator" },
 	{ "cves", cmd_kernel_cves, "every CVE's applicability to a kernel, with the reason" },
 	{},
 };

@@ -25,6 +25,7 @@ struct cli_noun {
 static const struct cli_noun nouns[] = {
 	{ "cve", cmd_cve, "sync, list, show and rank kernel CVE records" },
 	{ "kernel", cmd_kernel, "register kernels and judge which CVEs apply to them" },
+	{ "patch", cmd_patch, "verify livepatch modules in a virtual machine" },
 };
 
 static void usage(FILE *f)
@@ -50,7 +51,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Run 'tuxtape COMMAND --help' for the commands' verbs.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage error, 3 done with some errors,\n"
-	      "4 another run holds the lock, 5 not found (docs/exit-codes.md).\n",
+	      "4 another run holds the lock, 5 not found, 6 a verification failed\n"
+	      "(docs/exit-codes.md).\n",
 	      f);
 }
 
@@ -208,5 +210,7 @@ int main(int argc, char **argv)
 		return EXIT_LOCKED;
 	if (r == CLI_RESULT_NOT_FOUND)
 		return EXIT_NOT_FOUND;
+	if (r == CLI_RESULT_CHECK_FAILED)
+		return EXIT_CHECK_FAILED;
 	return r < 0 ? EXIT_FAILURE_ : EXIT_OK;
 }

@@ -105,6 +105,15 @@ run 1 tt kernel add bad5 --version 6.1.100 --profile "$T/bad.profile" && grep -q
 ok $? "a bad profile line is named"
 run 0 tt --json kernel list && [ "$(jget "$T/out" 'len(d)')" = 1 ]; ok $? "nothing half-registered"
 
+run 1 tt kernel prepare deb61 && grep -q "has no config: register it with --config" "$T/err"
+ok $? "kernel prepare needs the kernel's config"
+run 0 tt kernel add deb61 --version 6.1.100 --config "$k/sample.config" --profile "$k/sample.profile"
+run 2 tt kernel prepare deb61 && grep -q "not a Debian kernel: give --source-dir" "$T/err"
+ok $? "kernel prepare of a non-Debian kernel needs --source-dir"
+run 1 tt kernel prepare deb61 --source-dir "$T/nonexistent"; ok $? "kernel prepare with a missing source tree fails"
+[ ! -e "$T/data/build/deb61/prepare.json" ]; ok $? "a failed prepare leaves no state file"
+run 5 tt kernel prepare nosuch --source-dir "$T"; ok $? "kernel prepare of an unknown kernel (5)"
+
 run 0 tt kernel remove deb61; ok $? "kernel remove"
 run 5 tt kernel show deb61; ok $? "removed kernel is gone (5)"
 run 5 tt kernel remove deb61; ok $? "removing twice: not found (5)"

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "debian.h"
+#include "fileio.h"
+#include "log.h"
+#include "parse-util.h"
+#include "registry.h"
+#include "strbuf.h"
+#include "verify.h"
+
+/*
+ * The vmlinuz of a registered kernel: for Debian kernels it comes out of the
+ * cached image package (extracted once); others need --vmlinuz.
+ */
+static int kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool offline,
+			char **ret)
+{
+	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
+	_cleanup_free_ char *cache = path_join(ctx->data_dir, "cache/debian");
+	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL;
+	char release[128], err[512] = "";
+	int r;
+
+	if (!cache)
+		return -ENOMEM;
+	if (!k->origin || sscanf(k->origin, "debian %127s", release) != 1)
+		return log_error_errno(-ENOENT,
+				       "kernel '%s' is not a Debian kernel: give --vmlinuz FILE",
+				       k->name);
+	if (asprintf(&dir, "%s/boot/%s", cache, release) < 0 ||
+	    asprintf(&path, "%s/boot/vmlinuz-%s", dir, release) < 0 ||
+	    asprintf(&member, "boot/vmlinuz-%s", release) < 0)
+		return -ENOMEM;
+	if (access(path, R_OK) == 0) {
+		*ret = TAKE_PTR(path);
+		return 0;
+	}
+	r = debian_kernel_fetch(release, cache,
+				DEBIAN_FETCH_NO_SOURCE | (offline ? DEBIAN_FETCH_OFFLINE : 0), &deb,
+				err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "cannot fetch Debian kernel '%s'%s%s", release,
+				       err[0] ? ": " : "", err);
+	if (!deb->image_deb)
+		return log_error_errno(-ENOENT, "the image package of '%s' is not cached", release);
+	{
+		_cleanup_free_ char *tmp = NULL;
+		char *members[] = { member, NULL };
+
+		if (asprintf(&tmp, "%s.tmp-%ld", dir, (long)getpid()) < 0)
+			return -ENOMEM;
+		(void)rm_rf(tmp);
+		if ((r = mkdir_p(tmp, 0755)) < 0)
+			return log_error_errno(r, "cannot create '%s'", tmp);
+		r = debian_deb_extract(deb->image_deb, tmp, members, err, sizeof(err));
+		if (r < 0) {
+			(void)rm_rf(tmp);
+			return log_error_errno(r, "cannot extract the kernel image%s%s",
+					       err[0] ? ": " : "", err);
+		}
+		/* Extracted beside the final place, renamed in: never a half image. */
+		(void)rm_rf(dir);
+		if (rename(tmp, dir) < 0) {
+			r = -errno;
+			(void)rm_rf(tmp);
+			return log_error_errno(r, "cannot move the kernel image into '%s'", dir);
+		}
+	}
+	*ret = TAKE_PTR(path);
+	return 0;
+}
+
+static void verify_help(void)
+{
+	fputs("usage: tuxtape patch verify --kernel NAME [OPTIONS] MODULE\n"
+	      "\n"
+	      "Boot the kernel in a virtual machine (qemu; KVM when it works, else TCG)\n"
+	      "with a generated busybox initramfs, run the test before loading, load\n"
+	      "MODULE, wait for the livepatch transition, run the test after, check the\n"
+	      "kernel log, disable and unload.  Nothing is loaded into this machine's\n"
+	      "kernel.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --kernel NAME      a registered kernel (Debian kernels boot their own\n"
+	      "                         vmlinuz; others need --vmlinuz)\n"
+	      "      --vmlinuz FILE     the kernel image to boot\n"
+	      "      --test SCRIPT      run before and after loading (busybox sh, exit 0 = pass)\n"
+	      "      --test-before S, --test-after S   separate scripts\n"
+	      "      --dep KO           load this module first (repeatable)\n"
+	      "      --load-only        a plain module, not a livepatch: load, check, unload\n"
+	      "      --accel auto|kvm|tcg\n"
+	      "      --timeout SECONDS  whole run (default 300)\n"
+	      "      --transition-timeout SECONDS  for the livepatch transition (default 60)\n"
+	      "      --offline          do not download the kernel package\n"
+	      "      --log              include the console log in --json output\n"
+	      "      --json             machine-readable verdict\n"
+	      "  -h, --help             show this help\n"
+	      "\n"
+	      "Exit codes: 0 verdict ok, 6 verdict failed (the module or a test failed, or\n"
+	      "the kernel complained), 1 could not run, 2 usage, 5 kernel not registered.\n",
+	      stdout);
+}
+
+static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum {
+		OPT_KERNEL = 256,
+		OPT_VMLINUZ,
+		OPT_TEST,
+		OPT_TEST_BEFORE,
+		OPT_TEST_AFTER,
+		OPT_DEP,
+		OPT_LOAD_ONLY,
+		OPT_ACCEL,
+		OPT_TIMEOUT,
+		OPT_TRANSITION_TIMEOUT,
+		OPT_OFFLINE,
+		OPT_LOG,
+		OPT_JSON,
+	};
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "vmlinuz", required_argument, NULL, OPT_VMLINUZ },
+		{ "test", required_argument, NULL, OPT_TEST },
+		{ "test-before", required_argument, NULL, OPT_TEST_BEFORE },
+		{ "test-after", required_argument, NULL, OPT_TEST_AFTER },
+		{ "dep", required_argument, NULL, OPT_DEP },
+		{ "load-only", no_argument, NULL, OPT_LOAD_ONLY },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "transition-timeout", required_argument, NULL, OPT_TRANSITION_TIMEOUT },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "log", no_argument, NULL, OPT_LOG },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	_cleanup_free_ char *image = NULL, *work = NULL;
+	_cleanup_strv_free_ char **deps = NULL;
+	struct verify_spec spec = { .mode = VERIFY_MODE_LIVEPATCH };
+	struct verify_config cfg = { .accel = QEMU_ACCEL_AUTO, .loglevel = 4, .gzip = true };
+	struct verify_result res;
+	enum verify_verdict verdict;
+	const char *kernel = NULL, *vmlinuz = NULL;
+	bool offline = false, with_log = false;
+	int c, r, timeout = 300;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			kernel = optarg;
+			break;
+		case OPT_VMLINUZ:
+			vmlinuz = optarg;
+			break;
+		case OPT_TEST:
+			spec.test_before = spec.test_after = optarg;
+			break;
+		case OPT_TEST_BEFORE:
+			spec.test_before = optarg;
+			break;
+		case OPT_TEST_AFTER:
+			spec.test_after = optarg;
+			break;
+		case OPT_DEP:
+			if (strv_push(&deps, optarg) < 0)
+				return -ENOMEM;
+			break;
+		case OPT_LOAD_ONLY:
+			spec.mode = VERIFY_MODE_LOAD_ONLY;
+			break;
+		case OPT_ACCEL:
+			if (streq(optarg, "auto"))
+				cfg.accel = QEMU_ACCEL_AUTO;
+			else if (streq(optarg, "kvm"))
+				cfg.accel = QEMU_ACCEL_KVM;
+			else if (streq(optarg, "tcg"))
+				cfg.accel = QEMU_ACCEL_TCG;
+			else
+				return cli_usage_error("patch", "verify", "unknown accel '%s'", optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (safe_atoi(optarg, &timeout) < 0 || timeout < 10 || timeout > 7200)
+				return cli_usage_error("patch", "verify",
+						       "invalid timeout '%s' (10..7200 s)", optarg);
+			break;
+		case OPT_TRANSITION_TIMEOUT: {
+			int t;
+
+			if (safe_atoi(optarg, &t) < 0 || t < 1 || t > 3600)
+				return cli_usage_error("patch", "verify",
+						       "invalid transition timeout '%s' (1..3600 s)",
+						       optarg);
+			spec.transition_timeout_s = (unsigned)t;
+			break;
+		}
+		case OPT_OFFLINE:
+			offline = true;
+			break;
+		case OPT_LOG:
+			with_log = true;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			verify_help();
+			return 0;
+		default:
+			return cli_usage_error("patch", "verify", "invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("patch", "verify", "expected one MODULE (.ko)");
+	if (!kernel && !vmlinuz)
+		return cli_usage_error("patch", "verify", "give --kernel NAME or --vmlinuz FILE");
+	spec.module = argv[optind];
+	spec.deps = deps;
+	if (access(spec.module, R_OK) < 0)
+		return log_error_errno(-errno, "cannot read the module '%s'", spec.module);
+
+	if (kernel) {
+		r = cli_open_db(ctx, &db);
+		if (r < 0)
+			return r;
+		r = registry_get(db, kernel, &k);
+		if (r == -ENOENT) {
+			log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", kernel);
+			return CLI_RESULT_NOT_FOUND;
+		}
+		if (r < 0)
+			return log_error_errno(r, "cannot read kernel '%s'", kernel);
+		if (!vmlinuz) {
+			r = kernel_image(ctx, k, offline, &image);
+			if (r < 0)
+				return r;
+			vmlinuz = image;
+		}
+	}
+	work = path_join(ctx->data_dir, "verify");
+	if (!work)
+		return -ENOMEM;
+	if ((r = mkdir_p(work, 0755)) < 0)
+		return log_error_errno(r, "cannot create '%s'", work);
+	{
+		_cleanup_free_ char *run_dir = NULL;
+
+		if (asprintf(&run_dir, "%s/run-XXXXXX", work) < 0 || !mkdtemp(run_dir))
+			return log_error_errno(-errno, "cannot create a work directory in '%s'", work);
+		cfg.kernel = vmlinuz;
+		cfg.work_dir = run_dir;
+		cfg.timeout_s = (unsigned)timeout;
+		if (!ctx->json && ctx->verbosity >= 0)
+			fprintf(stderr, "booting '%s' with '%s'...\n", vmlinuz, spec.module);
+		r = verify_run(&cfg, &spec, &res);
+		(void)rm_rf(run_dir);
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot run the virtual machine");
+	if (ctx->json) {
+		json_t *j = NULL;
+
+		r = verify_result_to_json(&res, with_log, &j);
+		if (r >= 0)
+			r = cli_print_json(j);
+	} else {
+		printf("verdict: %s%s%s\n", verify_verdict_to_string(res.verdict),
+		       res.reason[0] ? ": " : "", res.reason);
+		for (size_t i = 0; i < res.n_steps; i++)
+			printf("  %-16s rc=%d\n", res.steps[i].name, res.steps[i].rc);
+		printf("%s: boot %.1f s, total %.1f s, taint %ld\n", qemu_accel_to_string(res.accel),
+		       (double)res.boot_ms / 1000, (double)res.total_ms / 1000, res.taint);
+	}
+	verdict = res.verdict;
+	verify_result_release(&res);
+	if (r < 0)
+		return r;
+	return verdict == VERIFY_VERDICT_OK ? 0 : CLI_RESULT_CHECK_FAILED;
+}
+
+static const struct cli_verb patch_verbs[] = {
+	{ "verify", verb_verify, "boot the kernel in a VM, load and test a module" },
+	{},
+};
+
+int cmd_patch(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "patch", patch_verbs, argc, argv);
+}

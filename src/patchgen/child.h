@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Child processes of the patch generator (make, the compiler): run through
+ * posix_spawn without a shell, in their own process group so a deadline
+ * kills make and everything it started, with LC_ALL=C and without the
+ * variables of a calling make (MAKEFLAGS, MAKELEVEL, ...) or kbuild's
+ * KBUILD_OUTPUT/KCONFIG_CONFIG, which would redirect the build.  stdin is
+ * /dev/null.  Nothing here logs.
+ */
+#ifndef TUXTAPE_PATCHGEN_CHILD_H
+#define TUXTAPE_PATCHGEN_CHILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Longest line child_error_line() quotes. */
+#define CHILD_ERROR_LINE_MAX 512
+
+/* Milliseconds of CLOCK_MONOTONIC, the clock of every deadline here. */
+int64_t child_now_ms(void);
+
+/* A deadline timeout_s from now, or 0 (none) when timeout_s is 0. */
+int64_t child_deadline(unsigned timeout_s);
+
+/*
+ * Runs argv (argv[0] looked up in PATH) with stdout and stderr appended to
+ * log_fd and waits for it.  deadline_ms is a child_now_ms() time, 0 for none.
+ * Returns 0 with *ret_status the exit status (128 + signal number when it was
+ * killed by a signal), or -ENOENT when argv[0] cannot be found, -ETIMEDOUT
+ * when the deadline passed (the process group was killed and reaped), another
+ * negative errno of posix_spawn or waitpid.
+ */
+int child_run_logged(char *const argv[], int log_fd, int64_t deadline_ms, int *ret_status);
+
+/*
+ * Runs argv and returns its stdout in *ret_out (caller frees; NUL-terminated),
+ * stderr going to /dev/null.  More than max_output bytes fails with -EFBIG;
+ * other errors as child_run_logged().
+ */
+int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms, char **ret_out,
+		      int *ret_status);
+
+/*
+ * The line worth quoting from output written to fd from offset start on: the
+ * last that says what went wrong ("foo.c:1:2: error: ...", "*** No rule to
+ * make target ..."), not make's own "make[1]: *** [...] Error 2" summary;
+ * the last non-empty line when none does.  Reads at most the last 256 KiB.
+ * Writes "" when there is no output.  0 or a negative errno of pread.
+ */
+int child_error_line(int fd, off_t start, char *buf, size_t size);
+
+#endif
