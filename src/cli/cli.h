@@ -68,6 +68,18 @@ bool cli_human_tty(const struct cli_ctx *ctx);
 int cmd_cve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_kernel(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_patch(struct cli_ctx *ctx, int argc, char **argv);
+
+struct kernel_entry;
+struct prepare_options;
+struct prepare_result;
+/*
+ * Prepares (or reuses) the build environment of a registered kernel; Debian
+ * kernels get their source from the cache.  On success *ret_k, *ret_tree (the
+ * pristine source) and *pr belong to the caller.  Logs its errors.
+ */
+int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
+		       struct prepare_options *po, bool offline, struct kernel_entry **ret_k,
+		       char **ret_tree, struct prepare_result *pr);
 /* `tuxtape kernel cves`, also behind `tuxtape cve list --kernel`. */
 int cmd_kernel_cves(struct cli_ctx *ctx, int argc, char **argv);
 

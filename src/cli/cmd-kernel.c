@@ -875,6 +875,65 @@ static void prepare_help(void)
 	      stdout);
 }
 
+int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
+		       struct prepare_options *po, bool offline, struct kernel_entry **ret_k,
+		       char **ret_tree, struct prepare_result *pr)
+{
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
+	_cleanup_free_ char *tree = NULL, *cache = NULL;
+	char release[128], err[512] = "";
+	int r;
+
+	r = registry_get(db, name, &k);
+	if (r == -ENOENT)
+		return not_registered(name);
+	if (r < 0)
+		return log_error_errno(r, "cannot read kernel '%s'", name);
+	if (!k->config)
+		return log_error_errno(-ENOENT, "kernel '%s' has no config: register it with --config",
+				       k->name);
+	po->data_dir = ctx->data_dir;
+	if (!po->source_dir) {
+		if (!k->origin || sscanf(k->origin, "debian %127s", release) != 1)
+			return cli_usage_error("kernel", "prepare",
+					       "kernel '%s' is not a Debian kernel: give --source-dir",
+					       k->name);
+		cache = path_join(ctx->data_dir, "cache/debian");
+		if (!cache)
+			return -ENOMEM;
+		r = debian_kernel_fetch(release, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &deb, err,
+					sizeof(err));
+		if (r >= 0)
+			r = debian_source_tree(deb, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &tree,
+					       err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "cannot get the source of '%s'%s%s", release,
+					       err[0] ? ": " : "", err);
+		po->source_dir = tree;
+		if (!po->symvers)
+			po->symvers = deb->symvers_path;
+	}
+	if (!ctx->json && ctx->verbosity >= 0)
+		fprintf(stderr, "preparing '%s' in '%s/build/%s' (a few minutes the first time)...\n",
+			k->name, ctx->data_dir, k->name);
+	r = kernel_prepare(k, k->config, po, pr, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "cannot prepare kernel '%s'%s%s", k->name,
+				       err[0] ? ": " : "", err);
+	if (!tree) {
+		tree = strdup(po->source_dir);
+		if (!tree) {
+			prepare_result_release(pr);
+			return -ENOMEM;
+		}
+	}
+	po->source_dir = NULL; /* it pointed into tree, now owned by the caller */
+	*ret_k = TAKE_PTR(k);
+	*ret_tree = TAKE_PTR(tree);
+	return 0;
+}
+
 static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 {
 	enum { OPT_SOURCE_DIR = 256, OPT_SYMVERS, OPT_KALLSYMS, OPT_FORCE, OPT_OFFLINE, OPT_JSON };
@@ -890,11 +949,9 @@ static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	_cleanup_(db_closep) struct db *db = NULL;
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
-	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
-	_cleanup_free_ char *tree = NULL, *cache = NULL;
+	_cleanup_free_ char *tree = NULL;
 	struct prepare_options po = { .data_dir = ctx->data_dir, .timeout_s = 3600 };
 	struct prepare_result pr = { 0 };
-	char release[128], err[512] = "";
 	bool offline = false;
 	int c, r;
 
@@ -931,41 +988,9 @@ static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 	r = cli_open_db(ctx, &db);
 	if (r < 0)
 		return r;
-	r = registry_get(db, argv[optind], &k);
-	if (r == -ENOENT)
-		return not_registered(argv[optind]);
-	if (r < 0)
-		return log_error_errno(r, "cannot read kernel '%s'", argv[optind]);
-	if (!k->config)
-		return log_error_errno(-ENOENT, "kernel '%s' has no config: register it with --config",
-				       k->name);
-	if (!po.source_dir) {
-		if (!k->origin || sscanf(k->origin, "debian %127s", release) != 1)
-			return cli_usage_error("kernel", "prepare",
-					       "kernel '%s' is not a Debian kernel: give --source-dir",
-					       k->name);
-		cache = path_join(ctx->data_dir, "cache/debian");
-		if (!cache)
-			return -ENOMEM;
-		r = debian_kernel_fetch(release, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &deb, err,
-					sizeof(err));
-		if (r >= 0)
-			r = debian_source_tree(deb, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &tree,
-					       err, sizeof(err));
-		if (r < 0)
-			return log_error_errno(r, "cannot get the source of '%s'%s%s", release,
-					       err[0] ? ": " : "", err);
-		po.source_dir = tree;
-		if (!po.symvers)
-			po.symvers = deb->symvers_path;
-	}
-	if (!ctx->json && ctx->verbosity >= 0)
-		fprintf(stderr, "preparing '%s' in '%s/build/%s' (a few minutes the first time)...\n",
-			k->name, ctx->data_dir, k->name);
-	r = kernel_prepare(k, k->config, &po, &pr, err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "cannot prepare kernel '%s'%s%s", k->name,
-				       err[0] ? ": " : "", err);
+	r = cli_kernel_prepare(ctx, db, argv[optind], &po, offline, &k, &tree, &pr);
+	if (r < 0 || r == CLI_RESULT_USAGE)
+		return r;
 	for (char **w = pr.warnings; w && *w; w++)
 		log_warning("%s", *w);
 	if (ctx->json) {

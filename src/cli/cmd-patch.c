@@ -9,7 +9,9 @@
 #include "debian.h"
 #include "fileio.h"
 #include "log.h"
+#include "build.h"
 #include "parse-util.h"
+#include "prepare.h"
 #include "registry.h"
 #include "strbuf.h"
 #include "verify.h"
@@ -287,7 +289,156 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	return verdict == VERIFY_VERDICT_OK ? 0 : CLI_RESULT_CHECK_FAILED;
 }
 
+static void analyse_help(void)
+{
+	fputs("usage: tuxtape patch analyse --kernel NAME [OPTIONS] PATCH...\n"
+	      "\n"
+	      "Apply the patches to a shadow of the kernel's source (the pristine tree is\n"
+	      "never written), build each touched translation unit before and after with\n"
+	      "-ffunction-sections -fdata-sections in the prepared tree ('tuxtape kernel\n"
+	      "prepare' runs first when needed), compare the objects function by function\n"
+	      "and report changed, new and removed functions and data, and why a change\n"
+	      "cannot be livepatched (headers, assembly, changed data, __init code,\n"
+	      "functions ftrace cannot hook).  Building the module is the next step of the\n"
+	      "generator and not part of this command yet.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --kernel NAME      a registered kernel\n"
+	      "      --source-dir DIR   its source tree (not for --debian kernels)\n"
+	      "      --force            prepare despite a compiler or config mismatch\n"
+	      "      --offline          do not download packages\n"
+	      "      --json             machine-readable report\n"
+	      "\n"
+	      "Exit codes: 0 livepatchable, 6 not livepatchable (reasons in the report),\n"
+	      "1 failure (patch does not apply, build failed), 2 usage, 5 kernel not registered.\n",
+	      stdout);
+}
+
+static int verb_analyse(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_KERNEL = 256, OPT_SOURCE_DIR, OPT_FORCE, OPT_OFFLINE, OPT_JSON };
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "source-dir", required_argument, NULL, OPT_SOURCE_DIR },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	_cleanup_free_ char *tree = NULL, *work = NULL;
+	struct prepare_options po = { .timeout_s = 3600 };
+	struct prepare_result pr = { 0 };
+	struct patch_analysis *a = NULL;
+	const char *kernel = NULL;
+	bool offline = false, livepatchable;
+	char err[512] = "";
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			kernel = optarg;
+			break;
+		case OPT_SOURCE_DIR:
+			po.source_dir = optarg;
+			break;
+		case OPT_FORCE:
+			po.force = true;
+			break;
+		case OPT_OFFLINE:
+			offline = true;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			analyse_help();
+			return 0;
+		default:
+			return cli_usage_error("patch", "analyse", "invalid option");
+		}
+	}
+	if (!kernel)
+		return cli_usage_error("patch", "analyse", "--kernel NAME is required");
+	if (optind >= argc)
+		return cli_usage_error("patch", "analyse", "expected at least one PATCH");
+	for (int i = optind; i < argc; i++)
+		if (access(argv[i], R_OK) < 0)
+			return log_error_errno(-errno, "cannot read the patch '%s'", argv[i]);
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = cli_kernel_prepare(ctx, db, kernel, &po, offline, &k, &tree, &pr);
+	if (r < 0 || r == CLI_RESULT_USAGE || r == CLI_RESULT_NOT_FOUND)
+		return r;
+	if (asprintf(&work, "%s/patch-work-XXXXXX", pr.dir) < 0 || !mkdtemp(work)) {
+		r = log_error_errno(-errno, "cannot create a work directory in '%s'", pr.dir);
+		goto out;
+	}
+	{
+		struct patch_analyse_options ao = {
+			.source_dir = tree,
+			.build_dir = pr.build_dir,
+			.make_args = pr.make_args,
+			.work_dir = work,
+			.patches = argv + optind,
+			.timeout_s = 3600,
+		};
+
+		r = patch_analyse(&ao, &a, err, sizeof(err));
+	}
+	if (r < 0) {
+		log_error_errno(r, "cannot analyse the patch for '%s'%s%s", kernel,
+				err[0] ? ": " : "", err);
+		goto out;
+	}
+	livepatchable = a->livepatchable;
+	if (ctx->json) {
+		r = cli_print_json(patch_analysis_to_json(a));
+	} else {
+		json_t *j = patch_analysis_to_json(a);
+		size_t i;
+		json_t *f;
+
+		json_array_foreach(json_object_get(j, "files"), i, f) {
+			json_t *fn = json_object_get(f, "functions"), *refs = json_object_get(f, "refusals");
+			size_t k2;
+			json_t *x;
+
+			printf("%s (%s)\n", json_string_value(json_object_get(f, "path")),
+			       json_is_string(json_object_get(f, "object"))
+				       ? json_string_value(json_object_get(f, "object"))
+				       : "-");
+			json_array_foreach(json_object_get(fn, "changed"), k2, x)
+				printf("  changed function  %s\n", json_string_value(x));
+			json_array_foreach(json_object_get(fn, "new"), k2, x)
+				printf("  new function      %s\n", json_string_value(x));
+			json_array_foreach(json_object_get(fn, "removed"), k2, x)
+				printf("  removed function  %s\n", json_string_value(x));
+			json_array_foreach(refs, k2, x)
+				printf("  refused: %s: %s\n",
+				       json_string_value(json_object_get(x, "what")),
+				       json_string_value(json_object_get(x, "reason")));
+		}
+		printf("%s\n", livepatchable ? "livepatchable" : "not livepatchable");
+		json_decref(j);
+	}
+	if (r >= 0 && !livepatchable)
+		r = CLI_RESULT_CHECK_FAILED;
+out:
+	patch_analysis_free(a);
+	if (work)
+		(void)rm_rf(work);
+	prepare_result_release(&pr);
+	return r;
+}
+
 static const struct cli_verb patch_verbs[] = {
+	{ "analyse", verb_analyse, "which functions a fix changes, and whether it can be livepatched" },
 	{ "verify", verb_verify, "boot the kernel in a VM, load and test a module" },
 	{},
 };

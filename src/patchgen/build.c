@@ -1,0 +1,1002 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build.h"
+#include "child.h"
+#include "elfdiff.h"
+#include "fileio.h"
+#include "log.h"
+#include "parse-util.h"
+#include "strbuf.h"
+
+/* How much of patch's output an error quotes. */
+#define PATCH_OUTPUT_QUOTED 1024
+
+enum file_kind {
+	FILE_SOURCE,	/* a .c file: built and compared */
+	FILE_IGNORED,	/* never part of the kernel image or modules */
+	FILE_REFUSED,
+};
+
+struct touched {
+	char *path;	/* the new name, or the old one for a removed file */
+	char *old_path; /* differs from path for renames; NULL when new */
+	bool is_new;
+	bool is_removed;
+};
+
+struct touched_set {
+	struct touched *v;
+	size_t n;
+};
+
+static void touched_set_release(struct touched_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].path);
+		free(s->v[i].old_path);
+	}
+	free(s->v);
+	*s = (struct touched_set){ 0 };
+}
+
+static void refusals_free(struct patch_refusal *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].what);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+struct patch_analysis *patch_analysis_free(struct patch_analysis *a)
+{
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < a->n_files; i++) {
+		struct patch_file_analysis *f = &a->files[i];
+
+		free(f->path);
+		free(f->object);
+		strv_free(f->funcs_changed);
+		strv_free(f->funcs_new);
+		strv_free(f->funcs_removed);
+		strv_free(f->data_changed);
+		strv_free(f->data_new);
+		strv_free(f->data_removed);
+		refusals_free(f->refusals, f->n_refusals);
+	}
+	free(a->files);
+	strv_free(a->ignored);
+	free(a);
+	return NULL;
+}
+
+/* ---- reading the patch ---- */
+
+/* A path inside the tree: relative, no "." or ".." or empty components. */
+static bool tree_path_ok(const char *p)
+{
+	const char *c = p;
+
+	if (!*p || *p == '/')
+		return false;
+	while (*c) {
+		const char *e = strchrnul(c, '/');
+		size_t n = (size_t)(e - c);
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c = *e ? e + 1 : e;
+	}
+	return p[strlen(p) - 1] != '/';
+}
+
+/*
+ * The name from a "--- " or "+++ " line, -p1 stripped, or NULL in
+ * *ret for /dev/null.
+ */
+static int header_path(const char *line, size_t len, const char *patch, unsigned lineno,
+		       char **ret, char *reterr, size_t errsize)
+{
+	const char *s = line + 4, *end = line + len, *slash;
+	size_t n;
+	char *p;
+
+	if (s < end && *s == '"')
+		return parse_error(reterr, errsize, "'%s' line %u: quoted file names are not supported",
+				   patch, lineno);
+	n = (size_t)(end - s);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\t') {
+			n = i;
+			break;
+		}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r'))
+		n--;
+	if (n == 9 && memcmp(s, "/dev/null", 9) == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	slash = memchr(s, '/', n);
+	if (!slash)
+		return parse_error(reterr, errsize, "'%s' line %u: file name without a directory "
+				   "prefix to strip (-p1)", patch, lineno);
+	p = strndup(slash + 1, n - (size_t)(slash + 1 - s));
+	if (!p)
+		return -ENOMEM;
+	if (!tree_path_ok(p)) {
+		parse_error(reterr, errsize, "'%s' line %u: file name '%s' leaves the tree", patch,
+			    lineno, p);
+		free(p);
+		return -EBADMSG;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* "@@ -a[,b] +c[,d] @@": the old and new line counts. */
+static bool parse_hunk(const char *line, size_t len, unsigned long *ret_old, unsigned long *ret_new)
+{
+	const char *p = line + 3, *end = line + len;
+	unsigned long v[4] = { 0, 1, 0, 1 };
+
+	for (int side = 0; side < 2; side++) {
+		if (p >= end || *p != (side ? '+' : '-'))
+			return false;
+		p++;
+		for (int k = 0; k < 2; k++) {
+			unsigned long x = 0;
+			const char *start = p;
+
+			while (p < end && *p >= '0' && *p <= '9' && x < 100000000)
+				x = x * 10 + (unsigned long)(*p++ - '0');
+			if (p == start)
+				return false;
+			v[side * 2 + k] = x;
+			if (k == 0 && p < end && *p == ',')
+				p++;
+			else
+				break;
+		}
+		if (p < end && *p == ' ')
+			p++;
+	}
+	*ret_old = v[1];
+	*ret_new = v[3];
+	return true;
+}
+
+static int touched_add(struct touched_set *s, char *old, char *new)
+{
+	const char *path = new ?: old;
+	struct touched *t;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->v[i].path, path)) {
+			/* a later patch touching the file again: new/removed state follows the last */
+			s->v[i].is_removed = !new;
+			free(old);
+			free(new);
+			return 0;
+		}
+	if (s->n >= PATCH_MAX_FILES) {
+		free(old);
+		free(new);
+		return -EFBIG;
+	}
+	t = realloc(s->v, (s->n + 1) * sizeof(*t));
+	if (!t) {
+		free(old);
+		free(new);
+		return -ENOMEM;
+	}
+	s->v = t;
+	t = &s->v[s->n++];
+	*t = (struct touched){ .is_new = !old, .is_removed = !new };
+	if (new) {
+		t->path = new;
+		t->old_path = old;
+	} else {
+		t->path = old;
+	}
+	return 0;
+}
+
+/*
+ * Collects the files of one unified diff.  Hunk bodies are skipped by their
+ * line counts so a removed line that starts with "-- " is not taken for a
+ * file header; everything outside hunks (mail headers, the commit message,
+ * git's extended headers) is ignored.
+ */
+static int patch_files(const char *patch, const char *text, size_t len, struct touched_set *s,
+		       char *reterr, size_t errsize)
+{
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0, found = 0;
+	int r;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *next;
+		const char *line2, *nl2;
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		unsigned long old_left, new_left;
+		char *old = NULL, *new = NULL;
+
+		next = nl ? nl + 1 : end;
+		lineno++;
+		if (n < 4 || memcmp(p, "--- ", 4) != 0 || next >= end ||
+		    (size_t)(end - next) < 4 || memcmp(next, "+++ ", 4) != 0) {
+			p = next;
+			continue;
+		}
+		line2 = next;
+		nl2 = memchr(line2, '\n', (size_t)(end - line2));
+		r = header_path(p, n, patch, lineno, &old, reterr, errsize);
+		if (r < 0)
+			return r;
+		r = header_path(line2, nl2 ? (size_t)(nl2 - line2) : (size_t)(end - line2), patch,
+				lineno + 1, &new, reterr, errsize);
+		if (r < 0) {
+			free(old);
+			return r;
+		}
+		if (!old && !new)
+			return parse_error(reterr, errsize, "'%s' line %u: both names are /dev/null",
+					   patch, lineno);
+		r = touched_add(s, old, new);
+		if (r == -EFBIG)
+			snprintf(reterr, errsize, "'%s': more than %u files", patch, PATCH_MAX_FILES);
+		if (r < 0)
+			return r;
+		found++;
+		lineno++;
+		p = nl2 ? nl2 + 1 : end;
+
+		/* the hunks of this file */
+		while (p < end && end - p >= 3 && memcmp(p, "@@ ", 3) == 0) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			lineno++;
+			if (!parse_hunk(p, nl ? (size_t)(nl - p) : (size_t)(end - p), &old_left,
+					&new_left))
+				return parse_error(reterr, errsize, "'%s' line %u: malformed hunk header",
+						   patch, lineno);
+			p = nl ? nl + 1 : end;
+			while (p < end && (old_left > 0 || new_left > 0)) {
+				nl = memchr(p, '\n', (size_t)(end - p));
+				lineno++;
+				if (*p == ' ' || *p == '\n') {
+					if (old_left == 0 || new_left == 0)
+						break;
+					old_left--;
+					new_left--;
+				} else if (*p == '-' && old_left > 0) {
+					old_left--;
+				} else if (*p == '+' && new_left > 0) {
+					new_left--;
+				} else if (*p != '\\') {
+					break;
+				}
+				p = nl ? nl + 1 : end;
+			}
+			if (old_left > 0 || new_left > 0)
+				return parse_error(reterr, errsize, "'%s' line %u: hunk ends early",
+						   patch, lineno);
+			/* "\ No newline at end of file" after the last line */
+			if (p < end && *p == '\\') {
+				nl = memchr(p, '\n', (size_t)(end - p));
+				lineno++;
+				p = nl ? nl + 1 : end;
+			}
+		}
+	}
+	if (!found)
+		return parse_error(reterr, errsize, "'%s': no file changes found (not a unified diff?)",
+				   patch);
+	return 0;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && streq(s + n - m, suffix);
+}
+
+/* What a touched file means for a livepatch; *ret_reason says why when refused. */
+static enum file_kind classify(const struct touched *t, const char **ret_reason)
+{
+	const char *base = strrchr(t->path, '/');
+
+	base = base ? base + 1 : t->path;
+	*ret_reason = NULL;
+	if (has_prefix(t->path, "tools/") || has_prefix(t->path, "scripts/") ||
+	    has_prefix(t->path, "Documentation/"))
+		return FILE_IGNORED;
+	if (streq(base, "Makefile") || streq(base, "Kbuild") || has_prefix(base, "Kconfig") ||
+	    has_suffix(base, ".mk")) {
+		*ret_reason = "build system changes (Makefile/Kconfig) are not supported";
+		return FILE_REFUSED;
+	}
+	if (has_suffix(base, ".S")) {
+		*ret_reason = "assembly changes are not supported";
+		return FILE_REFUSED;
+	}
+	if (has_suffix(base, ".h")) {
+		*ret_reason = "header changes: every includer would have to be rebuilt — not "
+			      "supported yet";
+		return FILE_REFUSED;
+	}
+	if (has_suffix(base, ".c")) {
+		if (t->is_new) {
+			*ret_reason = "new source files are not supported yet";
+			return FILE_REFUSED;
+		}
+		if (t->is_removed) {
+			*ret_reason = "removed source files are not supported";
+			return FILE_REFUSED;
+		}
+		if (t->old_path && !streq(t->old_path, t->path)) {
+			*ret_reason = "renamed source files are not supported";
+			return FILE_REFUSED;
+		}
+		return FILE_SOURCE;
+	}
+	*ret_reason = "changes to this kind of file are not supported";
+	return FILE_REFUSED;
+}
+
+/* ---- the shadow tree ---- */
+
+/* dst gets a symlink to every entry of src (dst exists and is empty). */
+static int link_entries(const char *src, const char *dst)
+{
+	DIR *d = opendir(src);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *from = NULL, *to = NULL;
+
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		from = path_join(src, de->d_name);
+		to = path_join(dst, de->d_name);
+		if (!from || !to) {
+			r = -ENOMEM;
+			break;
+		}
+		if (symlink(from, to) < 0) {
+			r = -errno;
+			break;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+/* Copies a regular file to a path that must not exist (never following a link there). */
+static int copy_file(const char *from, const char *to)
+{
+	_cleanup_close_ int in = -1, out = -1;
+	struct stat st;
+	char buf[65536];
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+	if (out < 0)
+		return -errno;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			done += w;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Makes rel a real file in the shadow tree: every directory on its way
+ * becomes a real directory of symlinks, and the file itself a real copy of
+ * the pristine one (nothing when the file is new).  Only entries under
+ * shadow are unlinked or created, so patch writing to rel afterwards
+ * reaches nothing of the pristine tree.
+ */
+static int shadow_materialize(const char *src, const char *shadow, const char *rel)
+{
+	_cleanup_free_ char *path = strdup(rel);
+	char *c;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	for (c = path;; c++) {
+		_cleanup_free_ char *s = NULL, *d = NULL;
+		bool last = !strchr(c, '/');
+		struct stat st;
+
+		c = strchrnul(c, '/');
+		*c = '\0';
+		s = path_join(src, path);
+		d = path_join(shadow, path);
+		if (!s || !d)
+			return -ENOMEM;
+		if (lstat(d, &st) < 0) {
+			if (errno != ENOENT)
+				return -errno;
+			/* new in the patch: patch makes the file, directories are ours */
+			if (last)
+				return 0;
+			if (mkdir(d, 0755) < 0)
+				return -errno;
+		} else if (S_ISLNK(st.st_mode)) {
+			if (unlink(d) < 0)
+				return -errno;
+			if (last)
+				return copy_file(s, d);
+			if (mkdir(d, 0755) < 0)
+				return -errno;
+			r = link_entries(s, d);
+			if (r < 0)
+				return r;
+		} else if (last) {
+			return S_ISREG(st.st_mode) ? 0 : -EISDIR;
+		} else if (!S_ISDIR(st.st_mode)) {
+			return -ENOTDIR;
+		}
+		*c = '/';
+	}
+}
+
+/* ---- child processes ---- */
+
+struct run {
+	const struct patch_analyse_options *o;
+	char *log_path;
+	char *shadow;
+	char *patched_obj;
+	int log_fd;
+	int64_t deadline;
+	char jobs[32];
+};
+
+static int run_child(struct run *run, char **argv, const char *step, bool quote_all,
+		     char *reterr, size_t errsize)
+{
+	_cleanup_strbuf_ struct strbuf header;
+	char line[CHILD_ERROR_LINE_MAX];
+	off_t start;
+	int status = 0, r;
+
+	strbuf_init(&header, 0);
+	strbuf_adds(&header, "### ");
+	for (size_t i = 0; argv[i]; i++)
+		strbuf_addf(&header, "%s%s", i ? " " : "", argv[i]);
+	r = strbuf_addch(&header, '\n');
+	if (r < 0)
+		return r;
+	if (write(run->log_fd, header.buf, header.len) < 0)
+		return -errno;
+	start = lseek(run->log_fd, 0, SEEK_END);
+	if (start < 0)
+		return -errno;
+	log_debug("patch build: %.*s", (int)header.len - 5, header.buf + 4);
+	r = child_run_logged(argv, run->log_fd, run->deadline, &status);
+	if (r == -ETIMEDOUT) {
+		snprintf(reterr, errsize, "%s: timed out after %us (log '%s')", step,
+			 run->o->timeout_s, run->log_path);
+		return r;
+	}
+	if (r == -ENOENT) {
+		snprintf(reterr, errsize, "%s: cannot run '%s'", step, argv[0]);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(reterr, errsize, "%s: %s", step, strerror(-r));
+		return r;
+	}
+	if (status == 0)
+		return 0;
+	if (quote_all) {
+		/* patch's output is short and every line of it matters (which hunk, which file) */
+		char out[PATCH_OUTPUT_QUOTED + 1];
+		ssize_t n = pread(run->log_fd, out, PATCH_OUTPUT_QUOTED, start);
+
+		if (n < 0)
+			n = 0;
+		out[n] = '\0';
+		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+			out[--n] = '\0';
+		for (char *c = out; *c; c++)
+			if (*c == '\n')
+				*c = ';';
+		snprintf(reterr, errsize, "%s: failed with exit status %d: %s", step, status, out);
+		return -EIO;
+	}
+	(void)child_error_line(run->log_fd, start, line, sizeof(line));
+	snprintf(reterr, errsize, "%s: failed with exit status %d%s%s (log '%s')", step, status,
+		 line[0] ? ": " : "", line, run->log_path);
+	return -EIO;
+}
+
+static int run_make(struct run *run, const char *src, const char *obj, const char *target,
+		    const char *what, char *reterr, size_t errsize)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	_cleanup_free_ char *odir = NULL, *step = NULL;
+	int r;
+
+	if (asprintf(&odir, "O=%s", obj) < 0) {
+		odir = NULL;
+		return -ENOMEM;
+	}
+	if (asprintf(&step, "make %s (%s)", target, what) < 0) {
+		step = NULL;
+		return -ENOMEM;
+	}
+	if ((r = strv_push(&argv, "make")) < 0 || (r = strv_push(&argv, "-C")) < 0 ||
+	    (r = strv_push(&argv, src)) < 0 || (r = strv_push(&argv, odir)) < 0)
+		return r;
+	for (size_t i = 0; run->o->make_args && run->o->make_args[i]; i++)
+		if ((r = strv_push(&argv, run->o->make_args[i])) < 0)
+			return r;
+	if ((r = strv_push(&argv, PATCH_BUILD_KCFLAGS)) < 0 ||
+	    (run->jobs[0] && (r = strv_push(&argv, run->jobs)) < 0) ||
+	    (r = strv_push(&argv, target)) < 0)
+		return r;
+	return run_child(run, argv, step, false, reterr, errsize);
+}
+
+static int apply_patch(struct run *run, const char *patch, char *reterr, size_t errsize)
+{
+	_cleanup_free_ char *step = NULL;
+	/*
+	 * --forward: --batch alone would apply an already applied (reversed)
+	 * patch in reverse without a word.
+	 */
+	char *argv[] = { (char *)"patch",
+			 (char *)"-p1",
+			 (char *)"--batch",
+			 (char *)"--forward",
+			 (char *)"--no-backup-if-mismatch",
+			 (char *)"-d",
+			 run->shadow,
+			 (char *)"-i",
+			 (char *)patch,
+			 NULL };
+
+	if (asprintf(&step, "patch '%s' does not apply", patch) < 0) {
+		step = NULL;
+		return -ENOMEM;
+	}
+	return run_child(run, argv, step, true, reterr, errsize);
+}
+
+/* ---- comparison ---- */
+
+static int refuse(struct patch_file_analysis *f, const char *what, const char *reason)
+{
+	struct patch_refusal *v = realloc(f->refusals, (f->n_refusals + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	f->refusals = v;
+	v[f->n_refusals] = (struct patch_refusal){ strdup(what), strdup(reason) };
+	if (!v[f->n_refusals].what || !v[f->n_refusals].reason) {
+		free(v[f->n_refusals].what);
+		free(v[f->n_refusals].reason);
+		return -ENOMEM;
+	}
+	f->n_refusals++;
+	return 0;
+}
+
+/*
+ * Per-site state the compiler emits (WARN_ONCE flags, lockdep keys,
+ * ratelimit state, __func__, switch tables): a patch gets fresh copies of
+ * these (kpatch's "special statics"), so a change in them is not a change
+ * of existing data.
+ */
+static bool special_static(const struct elfdiff_entry *e)
+{
+	static const char *const prefixes[] = { "__warned.", "__already_done.", "__key.",
+						"__func__.", "__FUNCTION__.", "_rs.",
+						"CSWTCH.", "_entry.", "__print_once." };
+
+	if (e->section && (has_prefix(e->section, ".data.once") ||
+			   has_prefix(e->section, ".data..once")))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (has_prefix(e->name, prefixes[i]))
+			return true;
+	return false;
+}
+
+static int compare_objects(const char *orig_path, const char *patched_path,
+			   struct patch_file_analysis *f, char *reterr, size_t errsize)
+{
+	_cleanup_(elf_object_freep) struct elf_object *orig = NULL, *patched = NULL;
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	char ***lists[] = { &f->funcs_changed, &f->funcs_new, &f->funcs_removed,
+			    &f->data_changed, &f->data_new, &f->data_removed };
+	bool any = false;
+	int r;
+
+	r = elf_object_open(orig_path, &orig, reterr, errsize);
+	if (r < 0)
+		return r;
+	r = elf_object_open(patched_path, &patched, reterr, errsize);
+	if (r < 0)
+		return r;
+	r = elfdiff_compare(orig, patched, &rep, reterr, errsize);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		static const enum symbol_change changes[] = { SYM_CHANGED, SYM_NEW, SYM_REMOVED };
+
+		strv_free(*lists[i]);
+		*lists[i] = NULL;
+		r = elfdiff_report_names(rep, i < 3 ? STT_FUNC : STT_OBJECT, changes[i % 3],
+					 lists[i]);
+		if (r < 0)
+			return r;
+		any = any || (*lists[i])[0];
+	}
+	if (!any)
+		return refuse(f, f->path, "no change in compiled code");
+	for (size_t i = 0; i < elfdiff_report_count(rep); i++) {
+		const struct elfdiff_entry *e = elfdiff_report_entry(rep, i);
+
+		if (e->change != SYM_CHANGED)
+			continue;
+		if (e->type == STT_OBJECT && !special_static(e))
+			r = refuse(f, e->name, "existing data changed");
+		else if (e->type == STT_FUNC && (e->flags & ELFDIFF_FLAG_INIT))
+			r = refuse(f, e->name, "__init function changed: it has run already");
+		else if (e->type == STT_FUNC && (e->flags & ELFDIFF_FLAG_NO_FENTRY))
+			r = refuse(f, e->name, "no __fentry__ call: cannot be hooked by ftrace");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Copies built object rel from obj_root to dir/rel, replacing an earlier one. */
+static int save_object(const char *obj_root, const char *rel, const char *dir)
+{
+	_cleanup_free_ char *from = path_join(obj_root, rel), *to = path_join(dir, rel);
+	char *slash;
+	int r;
+
+	if (!from || !to)
+		return -ENOMEM;
+	slash = strrchr(to, '/');
+	*slash = '\0';
+	r = mkdir_p(to, 0755);
+	*slash = '/';
+	if (r < 0)
+		return r;
+	if (unlink(to) < 0 && errno != ENOENT)
+		return -errno;
+	return copy_file(from, to);
+}
+
+static int analyse_source(struct run *run, struct patch_file_analysis *f, char *reterr,
+			  size_t errsize)
+{
+	const struct patch_analyse_options *o = run->o;
+	_cleanup_free_ char *orig_dir = path_join(o->work_dir, "orig"),
+			    *patched_dir = path_join(o->work_dir, "patched"), *stale = NULL,
+			    *orig_obj = NULL, *patched_obj = NULL;
+	char err[512];
+	int r;
+
+	if (!orig_dir || !patched_dir)
+		return -ENOMEM;
+	f->object = strdup(f->path);
+	if (!f->object)
+		return -ENOMEM;
+	f->object[strlen(f->object) - 1] = 'o';
+
+	r = run_make(run, o->source_dir, o->build_dir, f->object, "original", reterr, errsize);
+	if (r < 0)
+		return r;
+	r = save_object(o->build_dir, f->object, orig_dir);
+	if (r < 0) {
+		snprintf(reterr, errsize, "copying the original '%s': %s", f->object, strerror(-r));
+		return r;
+	}
+	/* the copy of build_dir may hold a stale object make would call up to date */
+	stale = path_join(run->patched_obj, f->object);
+	if (!stale)
+		return -ENOMEM;
+	if (unlink(stale) < 0 && errno != ENOENT)
+		return -errno;
+	r = run_make(run, run->shadow, run->patched_obj, f->object, "patched", reterr, errsize);
+	if (r < 0)
+		return r;
+	r = save_object(run->patched_obj, f->object, patched_dir);
+	if (r < 0) {
+		snprintf(reterr, errsize, "copying the patched '%s': %s", f->object, strerror(-r));
+		return r;
+	}
+	orig_obj = path_join(orig_dir, f->object);
+	patched_obj = path_join(patched_dir, f->object);
+	if (!orig_obj || !patched_obj)
+		return -ENOMEM;
+	r = compare_objects(orig_obj, patched_obj, f, err, sizeof(err));
+	if (r < 0)
+		snprintf(reterr, errsize, "comparing '%s': %s", f->object, err);
+	return r;
+}
+
+/* ---- the whole ---- */
+
+static int file_init(struct patch_file_analysis *f, const char *path)
+{
+	*f = (struct patch_file_analysis){ .path = strdup(path) };
+	f->funcs_changed = calloc(1, sizeof(char *));
+	f->funcs_new = calloc(1, sizeof(char *));
+	f->funcs_removed = calloc(1, sizeof(char *));
+	f->data_changed = calloc(1, sizeof(char *));
+	f->data_new = calloc(1, sizeof(char *));
+	f->data_removed = calloc(1, sizeof(char *));
+	if (!f->path || !f->funcs_changed || !f->funcs_new || !f->funcs_removed ||
+	    !f->data_changed || !f->data_new || !f->data_removed)
+		return -ENOMEM;
+	return 0;
+}
+
+static void run_release(struct run *run)
+{
+	free(run->log_path);
+	free(run->shadow);
+	free(run->patched_obj);
+	if (run->log_fd >= 0)
+		close(run->log_fd);
+}
+
+static int read_patches(const struct patch_analyse_options *o, struct touched_set *set,
+			char *reterr, size_t errsize)
+{
+	for (size_t i = 0; o->patches[i]; i++) {
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		int r;
+
+		r = read_file_bounded(o->patches[i], PATCH_MAX_SIZE, &text, &len);
+		if (r == -EFBIG)
+			snprintf(reterr, errsize, "patch '%s' is larger than %u bytes", o->patches[i],
+				 PATCH_MAX_SIZE);
+		else if (r < 0)
+			snprintf(reterr, errsize, "reading patch '%s': %s", o->patches[i],
+				 strerror(-r));
+		if (r < 0)
+			return r;
+		r = patch_files(o->patches[i], text, len, set, reterr, errsize);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int setup_trees(struct run *run, const struct touched_set *set, char *reterr,
+		       size_t errsize)
+{
+	const struct patch_analyse_options *o = run->o;
+	const char *scratch[] = { "shadow", "patched-obj", "orig", "patched" };
+	char *cp[] = { (char *)"cp", (char *)"-a", (char *)o->build_dir, run->patched_obj, NULL };
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(scratch); i++) {
+		_cleanup_free_ char *p = path_join(o->work_dir, scratch[i]);
+
+		if (!p)
+			return -ENOMEM;
+		r = rm_rf(p);
+		if (r < 0) {
+			snprintf(reterr, errsize, "removing '%s': %s", p, strerror(-r));
+			return r;
+		}
+	}
+	if (mkdir(run->shadow, 0755) < 0)
+		return -errno;
+	r = link_entries(o->source_dir, run->shadow);
+	if (r < 0) {
+		snprintf(reterr, errsize, "linking the source tree into '%s': %s", run->shadow,
+			 strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const char *names[] = { set->v[i].path, set->v[i].old_path };
+
+		for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+			if (!names[k])
+				continue;
+			r = shadow_materialize(o->source_dir, run->shadow, names[k]);
+			if (r < 0) {
+				snprintf(reterr, errsize, "copying '%s' into the shadow tree: %s",
+					 names[k], strerror(-r));
+				return r;
+			}
+		}
+	}
+	return run_child(run, cp, "copying the build tree", false, reterr, errsize);
+}
+
+int patch_analyse(const struct patch_analyse_options *o, struct patch_analysis **ret,
+		  char *reterr, size_t errsize)
+{
+	_cleanup_(touched_set_release) struct touched_set set = { 0 };
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	_cleanup_(run_release) struct run run = { .o = o, .log_fd = -1 };
+	struct stat st;
+	bool any_change = false, refused = false;
+	int r;
+
+	if (!o || strempty(o->source_dir) || strempty(o->build_dir) || strempty(o->work_dir) ||
+	    !o->patches || !o->patches[0]) {
+		snprintf(reterr, errsize, "patch build: a source tree, a build tree, a work "
+			 "directory and at least one patch are required");
+		return -EINVAL;
+	}
+	if (stat(o->source_dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    stat(o->build_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(reterr, errsize, "patch build: no source tree '%s' or build tree '%s'",
+			 o->source_dir, o->build_dir);
+		return -ENOENT;
+	}
+	r = read_patches(o, &set, reterr, errsize);
+	if (r < 0)
+		return r;
+
+	r = mkdir_p(o->work_dir, 0755);
+	if (r < 0) {
+		snprintf(reterr, errsize, "creating '%s': %s", o->work_dir, strerror(-r));
+		return r;
+	}
+	run.log_path = path_join(o->work_dir, "build.log");
+	run.shadow = path_join(o->work_dir, "shadow");
+	run.patched_obj = path_join(o->work_dir, "patched-obj");
+	if (!run.log_path || !run.shadow || !run.patched_obj)
+		return -ENOMEM;
+	run.deadline = child_deadline(o->timeout_s);
+	if (o->jobs)
+		snprintf(run.jobs, sizeof(run.jobs), "-j%u", o->jobs);
+	run.log_fd = open(run.log_path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (run.log_fd < 0) {
+		r = -errno;
+		snprintf(reterr, errsize, "creating '%s': %s", run.log_path, strerror(-r));
+		return r;
+	}
+
+	r = setup_trees(&run, &set, reterr, errsize);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; o->patches[i]; i++) {
+		r = apply_patch(&run, o->patches[i], reterr, errsize);
+		if (r < 0)
+			return r;
+	}
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->ignored = calloc(1, sizeof(char *));
+	a->files = calloc(set.n, sizeof(*a->files));
+	if (!a->ignored || (set.n && !a->files))
+		return -ENOMEM;
+	for (size_t i = 0; i < set.n; i++) {
+		struct patch_file_analysis *f;
+		const char *reason;
+		enum file_kind kind = classify(&set.v[i], &reason);
+
+		if (kind == FILE_IGNORED) {
+			r = strv_push(&a->ignored, set.v[i].path);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		f = &a->files[a->n_files++];
+		r = file_init(f, set.v[i].path);
+		if (r < 0)
+			return r;
+		if (kind == FILE_REFUSED)
+			r = refuse(f, f->path, reason);
+		else
+			r = analyse_source(&run, f, reterr, errsize);
+		if (r < 0)
+			return r;
+		refused = refused || f->n_refusals > 0;
+		any_change = any_change || f->funcs_changed[0] || f->funcs_new[0] ||
+			     f->funcs_removed[0] || f->data_changed[0] || f->data_new[0] ||
+			     f->data_removed[0];
+	}
+	a->livepatchable = any_change && !refused;
+	*ret = TAKE_PTR(a);
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *names_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; v && v[i]; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *file_json(const struct patch_file_analysis *f)
+{
+	json_t *refusals = json_array(), *j;
+
+	if (!refusals)
+		return NULL;
+	for (size_t i = 0; i < f->n_refusals; i++)
+		if (json_array_append_new(refusals,
+					  json_pack("{s:s, s:s}", "what", f->refusals[i].what,
+						    "reason", f->refusals[i].reason)) < 0) {
+			json_decref(refusals);
+			return NULL;
+		}
+	/* "o" steals each reference, and a NULL one (OOM) fails the whole pack */
+	j = json_pack("{s:s, s:s?, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o}", "path",
+		      f->path, "object", f->object, "functions", "changed",
+		      names_json(f->funcs_changed), "new", names_json(f->funcs_new), "removed",
+		      names_json(f->funcs_removed), "data", "changed", names_json(f->data_changed),
+		      "new", names_json(f->data_new), "removed", names_json(f->data_removed),
+		      "refusals", refusals);
+	return j;
+}
+
+json_t *patch_analysis_to_json(const struct patch_analysis *a)
+{
+	json_t *files = json_array();
+
+	if (!files)
+		return NULL;
+	for (size_t i = 0; i < a->n_files; i++)
+		if (json_array_append_new(files, file_json(&a->files[i])) < 0) {
+			json_decref(files);
+			return NULL;
+		}
+	return json_pack("{s:o, s:o, s:b}", "files", files, "ignored", names_json(a->ignored),
+			 "livepatchable", a->livepatchable);
+}
