@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "child.h"
 #include "fileio.h"
 #include "kbuild.h"
 #include "kconfig.h"
@@ -337,56 +338,9 @@ static int output_end(struct step_output *o)
 	return output_line(o, o->line.buf, o->line.len);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The caller's environment for make, minus what would change how it runs. */
-static char **make_environment(void)
-{
-	static const char *const drop[] = { "LC_ALL=",	      "MAKEFLAGS=",	"MFLAGS=",
-					    "MAKELEVEL=",     "MAKEOVERRIDES=", "KBUILD_OUTPUT=",
-					    "KCONFIG_CONFIG=" };
-	extern char **environ;
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = calloc(n + 2, sizeof(*env));
-	if (!env)
-		return NULL;
-	env[k++] = (char *)"LC_ALL=C";
-	for (size_t i = 0; i < n; i++) {
-		bool keep = true;
-
-		for (size_t j = 0; j < ARRAY_SIZE(drop) && keep; j++)
-			keep = strncmp(environ[i], drop[j], strlen(drop[j])) != 0;
-		if (keep)
-			env[k++] = environ[i];
-	}
-	env[k] = NULL;
-	return env;
-}
-
-static void kill_and_reap(pid_t pid)
-{
-	kill(-pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * Runs argv with stdout and stderr into o.  *ret_status: exit status, or 128 +
- * signal.  deadline_ms 0: none.
- */
 static int run_make(char *const argv[], int64_t deadline_ms, struct step_output *o, int *ret_status)
 {
-	_cleanup_free_ char **env = make_environment();
+	_cleanup_free_ char **env = child_environment();
 	_cleanup_close_ int rfd = -1;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -428,10 +382,10 @@ static int run_make(char *const argv[], int64_t deadline_ms, struct step_output 
 		ssize_t n;
 
 		if (deadline_ms) {
-			int64_t left = deadline_ms - now_ms();
+			int64_t left = deadline_ms - child_now_ms();
 
 			if (left <= 0) {
-				kill_and_reap(pid);
+				child_kill_and_reap(pid);
 				return -ETIMEDOUT;
 			}
 			timeout = left > INT_MAX ? INT_MAX : (int)left;
@@ -441,7 +395,7 @@ static int run_make(char *const argv[], int64_t deadline_ms, struct step_output 
 			continue;
 		if (r < 0) {
 			r = -errno;
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return r;
 		}
 		if (r == 0)
@@ -451,14 +405,14 @@ static int run_make(char *const argv[], int64_t deadline_ms, struct step_output 
 			continue;
 		if (n < 0) {
 			r = -errno;
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return r;
 		}
 		if (n == 0)
 			break;
 		r = output_feed(o, buf, (size_t)n);
 		if (r < 0) {
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return r;
 		}
 	}
@@ -552,7 +506,7 @@ int kernel_profile_run_dry_run(struct kernel_profile *p, const char *source_dir,
 	_cleanup_(step_output_release) struct step_output o1, o2;
 	char real_src[PATH_MAX], real_tmp[PATH_MAX];
 	const char *tmpbase = getenv("TMPDIR");
-	int64_t deadline = timeout_s ? now_ms() + (int64_t)timeout_s * 1000 : 0;
+	int64_t deadline = timeout_s ? child_now_ms() + (int64_t)timeout_s * 1000 : 0;
 	struct make_argv argv;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char jobs[32];

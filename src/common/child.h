@@ -20,6 +20,16 @@
 /* Milliseconds of CLOCK_MONOTONIC, the clock of every deadline here. */
 int64_t child_now_ms(void);
 
+/*
+ * The environment children run with (caller frees the array, not the
+ * strings): LC_ALL=C so messages parse, and no inherited make or kbuild
+ * variables (MAKEFLAGS, KBUILD_OUTPUT, KCONFIG_CONFIG...) that would change
+ * what make does.  NULL on OOM.
+ */
+char **child_environment(void);
+/* SIGKILLs the child's process group and reaps the child. */
+void child_kill_and_reap(pid_t pid);
+
 /* A deadline timeout_s from now, or 0 (none) when timeout_s is 0. */
 int64_t child_deadline(unsigned timeout_s);
 

@@ -32,7 +32,7 @@ int64_t child_deadline(unsigned timeout_s)
 }
 
 /* The caller's environment minus what would change how make runs. */
-static char **child_environment(void)
+char **child_environment(void)
 {
 	static const char *const drop[] = { "LC_ALL=",	      "MAKEFLAGS=",	"MFLAGS=",
 					    "MAKELEVEL=",     "MAKEOVERRIDES=", "GNUMAKEFLAGS=",
@@ -59,7 +59,7 @@ static char **child_environment(void)
 	return env;
 }
 
-static void kill_and_reap(pid_t pid)
+void child_kill_and_reap(pid_t pid)
 {
 	kill(-pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -130,7 +130,7 @@ static int wait_deadline(pid_t pid, int64_t deadline_ms, int *ret_status)
 		}
 		left = deadline_ms - child_now_ms();
 		if (left <= 0) {
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return -ETIMEDOUT;
 		}
 		if (pidfd >= 0) {
@@ -183,7 +183,7 @@ int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms
 			int64_t left = deadline_ms - child_now_ms();
 
 			if (left <= 0) {
-				kill_and_reap(pid);
+				child_kill_and_reap(pid);
 				return -ETIMEDOUT;
 			}
 			timeout = left > INT_MAX ? INT_MAX : (int)left;
@@ -193,7 +193,7 @@ int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms
 			continue;
 		if (r < 0) {
 			r = -errno;
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return r;
 		}
 		if (r == 0)
@@ -203,14 +203,14 @@ int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms
 			continue;
 		if (n < 0) {
 			r = -errno;
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return r;
 		}
 		if (n == 0)
 			break;
 		r = strbuf_add(&out, buf, (size_t)n);
 		if (r < 0) {
-			kill_and_reap(pid);
+			child_kill_and_reap(pid);
 			return r;
 		}
 	}
