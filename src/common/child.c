@@ -157,25 +157,23 @@ int child_run_logged(char *const argv[], int log_fd, int64_t deadline_ms, int *r
 	return wait_deadline(pid, deadline_ms, ret_status);
 }
 
-int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms, char **ret_out,
-		      int *ret_status)
+int child_run_stream(char *const argv[], bool merge_stderr, int64_t deadline_ms,
+		     child_output_fn fn, void *userdata, int *ret_status)
 {
-	_cleanup_strbuf_ struct strbuf out;
 	_cleanup_close_ int rfd = -1;
-	int pipefd[2], status, r;
+	int pipefd[2], r;
 	pid_t pid;
 
-	strbuf_init(&out, max_output);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	rfd = pipefd[0];
-	r = spawn(argv, pipefd[1], -1, &pid);
+	r = spawn(argv, pipefd[1], merge_stderr ? pipefd[1] : -1, &pid);
 	close(pipefd[1]);
 	if (r < 0)
 		return r;
 	for (;;) {
 		struct pollfd pfd = { .fd = rfd, .events = POLLIN };
-		char buf[4096];
+		char buf[65536];
 		int timeout = -1;
 		ssize_t n;
 
@@ -197,7 +195,7 @@ int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms
 			return r;
 		}
 		if (r == 0)
-			continue;
+			continue; /* the deadline check above ends it */
 		n = read(rfd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -208,13 +206,28 @@ int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms
 		}
 		if (n == 0)
 			break;
-		r = strbuf_add(&out, buf, (size_t)n);
+		r = fn(buf, (size_t)n, userdata);
 		if (r < 0) {
 			child_kill_and_reap(pid);
 			return r;
 		}
 	}
-	r = wait_deadline(pid, deadline_ms, &status);
+	return wait_deadline(pid, deadline_ms, ret_status);
+}
+
+static int append_output(const char *buf, size_t len, void *userdata)
+{
+	return strbuf_add(userdata, buf, len);
+}
+
+int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms, char **ret_out,
+		      int *ret_status)
+{
+	_cleanup_strbuf_ struct strbuf out;
+	int status, r;
+
+	strbuf_init(&out, max_output);
+	r = child_run_stream(argv, false, deadline_ms, append_output, &out, &status);
 	if (r < 0)
 		return r;
 	*ret_status = status;

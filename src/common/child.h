@@ -10,6 +10,7 @@
 #ifndef TUXTAPE_PATCHGEN_CHILD_H
 #define TUXTAPE_PATCHGEN_CHILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +43,15 @@ int64_t child_deadline(unsigned timeout_s);
  * negative errno of posix_spawn or waitpid.
  */
 int child_run_logged(char *const argv[], int log_fd, int64_t deadline_ms, int *ret_status);
+
+/*
+ * Runs argv and hands its stdout (and stderr too with merge_stderr; else
+ * stderr goes to /dev/null) to fn as it arrives.  A negative return of fn
+ * kills the child and is returned; otherwise errors as child_run_logged().
+ */
+typedef int (*child_output_fn)(const char *buf, size_t len, void *userdata);
+int child_run_stream(char *const argv[], bool merge_stderr, int64_t deadline_ms,
+		     child_output_fn fn, void *userdata, int *ret_status);
 
 /*
  * Runs argv and returns its stdout in *ret_out (caller frees; NUL-terminated),

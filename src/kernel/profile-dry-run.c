@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "child.h"
@@ -338,90 +334,17 @@ static int output_end(struct step_output *o)
 	return output_line(o, o->line.buf, o->line.len);
 }
 
+static int feed_output(const char *buf, size_t len, void *userdata)
+{
+	return output_feed(userdata, buf, len);
+}
+
+/* make's stdout and stderr interleaved, parsed as they stream. */
 static int run_make(char *const argv[], int64_t deadline_ms, struct step_output *o, int *ret_status)
 {
-	_cleanup_free_ char **env = child_environment();
-	_cleanup_close_ int rfd = -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t mask;
-	int pipefd[2], status, r;
-	pid_t pid;
+	int r = child_run_stream(argv, true, deadline_ms, feed_output, o, ret_status);
 
-	if (!env)
-		return -ENOMEM;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	rfd = pipefd[0];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	posix_spawnattr_init(&attr);
-	/* Own process group, so a timeout kills make's children too; default signals. */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, 0);
-	sigemptyset(&mask);
-	posix_spawnattr_setsigmask(&attr, &mask);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGPIPE);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	posix_spawnattr_setsigdefault(&attr, &mask);
-	r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(pipefd[1]);
-	if (r != 0)
-		return -r;
-	for (;;) {
-		struct pollfd pfd = { .fd = rfd, .events = POLLIN };
-		char buf[65536];
-		int timeout = -1;
-		ssize_t n;
-
-		if (deadline_ms) {
-			int64_t left = deadline_ms - child_now_ms();
-
-			if (left <= 0) {
-				child_kill_and_reap(pid);
-				return -ETIMEDOUT;
-			}
-			timeout = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		r = poll(&pfd, 1, timeout);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			child_kill_and_reap(pid);
-			return r;
-		}
-		if (r == 0)
-			continue; /* the deadline check above ends it */
-		n = read(rfd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			child_kill_and_reap(pid);
-			return r;
-		}
-		if (n == 0)
-			break;
-		r = output_feed(o, buf, (size_t)n);
-		if (r < 0) {
-			child_kill_and_reap(pid);
-			return r;
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return output_end(o);
+	return r < 0 ? r : output_end(o);
 }
 
 static void rm_rf_freep(char **dir)
