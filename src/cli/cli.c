@@ -85,3 +85,9 @@ bool cli_human_tty(const struct cli_ctx *ctx)
 {
 	return !ctx->json && ctx->verbosity >= 0 && isatty(STDOUT_FILENO);
 }
+
+int cli_kernel_not_registered(const char *name)
+{
+	log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", name);
+	return CLI_RESULT_NOT_FOUND;
+}

@@ -62,6 +62,9 @@ int cli_print_json(json_t *v);
 int cli_usage_error(const char *noun, const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Logs that kernel name is not registered and returns CLI_RESULT_NOT_FOUND. */
+int cli_kernel_not_registered(const char *name);
+
 /* True when stdout is a terminal and neither --json nor -q is in force. */
 bool cli_human_tty(const struct cli_ctx *ctx);
 

@@ -978,10 +978,8 @@ static int verb_rank(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return r;
 	r = kernel_view_open(db, kernel, &kv);
-	if (r == -ENOENT) {
-		log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", kernel);
-		return CLI_RESULT_NOT_FOUND;
-	}
+	if (r == -ENOENT)
+		return cli_kernel_not_registered(kernel);
 	if (r < 0)
 		return log_error_errno(r, "cannot load kernel '%s': %s", kernel, db_errmsg(db));
 	r = rank_context_new(db, &rc);

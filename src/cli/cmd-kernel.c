@@ -406,7 +406,8 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 			o.release = deb->release;
 		if (!o.config)
 			o.config = deb->config_path;
-		if (asprintf(&origin, "debian %s %s", deb->release, deb->package_version) < 0)
+		origin = kernel_origin_debian(deb->release, deb->package_version);
+		if (!origin)
 			return -ENOMEM;
 		for (char **w = deb->warnings; w && *w; w++)
 			log_warning("%s", *w);
@@ -558,12 +559,6 @@ static int name_and_json(struct cli_ctx *ctx, const char *verb, const char *help
 	return 0;
 }
 
-static int not_registered(const char *name)
-{
-	log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", name);
-	return CLI_RESULT_NOT_FOUND;
-}
-
 static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(db_closep) struct db *db = NULL;
@@ -582,7 +577,7 @@ static int verb_show(struct cli_ctx *ctx, int argc, char **argv)
 		return r;
 	r = registry_get(db, name, &k);
 	if (r == -ENOENT)
-		return not_registered(name);
+		return cli_kernel_not_registered(name);
 	if (r < 0)
 		return log_error_errno(r, "cannot read kernel '%s': %s", name, db_errmsg(db));
 	if (ctx->json)
@@ -613,7 +608,7 @@ static int verb_remove(struct cli_ctx *ctx, int argc, char **argv)
 		return r;
 	r = registry_remove(db, name);
 	if (r == -ENOENT)
-		return not_registered(name);
+		return cli_kernel_not_registered(name);
 	if (r < 0)
 		return log_error_errno(r, "cannot remove kernel '%s': %s", name, db_errmsg(db));
 	if (ctx->json)
@@ -707,7 +702,7 @@ int cmd_kernel_cves(struct cli_ctx *ctx, int argc, char **argv)
 		return r;
 	r = kernel_view_open(db, argv[optind], &kv);
 	if (r == -ENOENT)
-		return not_registered(argv[optind]);
+		return cli_kernel_not_registered(argv[optind]);
 	if (r < 0)
 		return log_error_errno(r, "cannot load kernel '%s': %s", argv[optind], db_errmsg(db));
 	if (ctx->json && !summary && !(cc.array = json_array())) {
@@ -840,7 +835,7 @@ static int verb_modules(struct cli_ctx *ctx, int argc, char **argv)
 		return r;
 	r = registry_set_loaded_modules(db, name, mods, (int64_t)time(NULL));
 	if (r == -ENOENT)
-		return not_registered(name);
+		return cli_kernel_not_registered(name);
 	if (r < 0)
 		return log_error_errno(r, "cannot record modules of '%s': %s", name, db_errmsg(db));
 	if (ctx->json)
@@ -887,7 +882,7 @@ int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
 
 	r = registry_get(db, name, &k);
 	if (r == -ENOENT)
-		return not_registered(name);
+		return cli_kernel_not_registered(name);
 	if (r < 0)
 		return log_error_errno(r, "cannot read kernel '%s'", name);
 	if (!k->config)
@@ -895,7 +890,7 @@ int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
 				       k->name);
 	po->data_dir = ctx->data_dir;
 	if (!po->source_dir) {
-		if (!k->origin || sscanf(k->origin, "debian %127s", release) != 1)
+		if (kernel_entry_debian_release(k, release, sizeof(release)) < 0)
 			return cli_usage_error("kernel", "prepare",
 					       "kernel '%s' is not a Debian kernel: give --source-dir",
 					       k->name);

@@ -31,7 +31,7 @@ static int kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool 
 
 	if (!cache)
 		return -ENOMEM;
-	if (!k->origin || sscanf(k->origin, "debian %127s", release) != 1)
+	if (kernel_entry_debian_release(k, release, sizeof(release)) < 0)
 		return log_error_errno(-ENOENT,
 				       "kernel '%s' is not a Debian kernel: give --vmlinuz FILE",
 				       k->name);
@@ -235,10 +235,8 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 		if (r < 0)
 			return r;
 		r = registry_get(db, kernel, &k);
-		if (r == -ENOENT) {
-			log_error("kernel '%s' is not registered (see 'tuxtape kernel list')", kernel);
-			return CLI_RESULT_NOT_FOUND;
-		}
+		if (r == -ENOENT)
+			return cli_kernel_not_registered(kernel);
 		if (r < 0)
 			return log_error_errno(r, "cannot read kernel '%s'", kernel);
 		if (!vmlinuz) {

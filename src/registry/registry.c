@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <string.h>
 
 #include "registry.h"
@@ -18,6 +19,36 @@ struct kernel_entry *kernel_entry_free(struct kernel_entry *k)
 	free(k->profile_source);
 	free(k);
 	return NULL;
+}
+
+#define DEBIAN_ORIGIN_PREFIX "debian "
+
+char *kernel_origin_debian(const char *release, const char *package_version)
+{
+	char *o;
+
+	if (asprintf(&o, DEBIAN_ORIGIN_PREFIX "%s %s", release, package_version) < 0)
+		return NULL;
+	return o;
+}
+
+int kernel_entry_debian_release(const struct kernel_entry *k, char *buf, size_t size)
+{
+	const char *rel, *end;
+	size_t n;
+
+	if (!k->origin || strncmp(k->origin, DEBIAN_ORIGIN_PREFIX, strlen(DEBIAN_ORIGIN_PREFIX)) != 0)
+		return -ENOENT;
+	rel = k->origin + strlen(DEBIAN_ORIGIN_PREFIX);
+	end = strchr(rel, ' ');
+	n = end ? (size_t)(end - rel) : strlen(rel);
+	if (n == 0)
+		return -ENOENT;
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, rel, n);
+	buf[n] = '\0';
+	return 0;
 }
 
 static int bind_opt(struct db_stmt *s, int i, const char *v)

@@ -31,6 +31,15 @@ struct kernel_entry {
 };
 
 struct kernel_entry *kernel_entry_free(struct kernel_entry *k);
+
+/* The origin recorded for a kernel registered from Debian packages (caller frees). */
+char *kernel_origin_debian(const char *release, const char *package_version);
+/*
+ * The Debian release ("6.1.0-54-amd64") of a kernel registered from Debian
+ * packages, into buf; -ENOENT for other kernels, -ENAMETOOLONG when it does
+ * not fit.
+ */
+int kernel_entry_debian_release(const struct kernel_entry *k, char *buf, size_t size);
 DEFINE_CLEANUP_FUNC(struct kernel_entry, kernel_entry_free)
 
 /*
