@@ -10,6 +10,8 @@
 #include "fileio.h"
 #include "log.h"
 #include "build.h"
+#include "generate.h"
+#include "klp-module.h"
 #include "parse-util.h"
 #include "prepare.h"
 #include "registry.h"
@@ -287,6 +289,28 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	return verdict == VERIFY_VERDICT_OK ? 0 : CLI_RESULT_CHECK_FAILED;
 }
 
+/* The patches by absolute path: patch(1) runs in another directory. */
+static int absolute_patches(char **v, char ***ret)
+{
+	_cleanup_strv_free_ char **out = NULL;
+	int r;
+
+	for (; *v; v++) {
+		_cleanup_free_ char *abs = NULL;
+
+		if (access(*v, R_OK) < 0)
+			return log_error_errno(-errno, "cannot read the patch '%s'", *v);
+		abs = realpath(*v, NULL);
+		if (!abs)
+			return log_error_errno(-errno, "cannot resolve the patch '%s'", *v);
+		r = strv_push(&out, abs);
+		if (r < 0)
+			return log_error_errno(r, "out of memory");
+	}
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
 static void analyse_help(void)
 {
 	fputs("usage: tuxtape patch analyse --kernel NAME [OPTIONS] PATCH...\n"
@@ -327,6 +351,7 @@ static int verb_analyse(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(db_closep) struct db *db = NULL;
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
 	_cleanup_free_ char *tree = NULL, *work = NULL;
+	_cleanup_strv_free_ char **patches = NULL;
 	struct prepare_options po = { .timeout_s = 3600 };
 	struct prepare_result pr = { 0 };
 	struct patch_analysis *a = NULL;
@@ -364,9 +389,9 @@ static int verb_analyse(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("patch", "analyse", "--kernel NAME is required");
 	if (optind >= argc)
 		return cli_usage_error("patch", "analyse", "expected at least one PATCH");
-	for (int i = optind; i < argc; i++)
-		if (access(argv[i], R_OK) < 0)
-			return log_error_errno(-errno, "cannot read the patch '%s'", argv[i]);
+	r = absolute_patches(argv + optind, &patches);
+	if (r < 0)
+		return r;
 	r = cli_open_db(ctx, &db);
 	if (r < 0)
 		return r;
@@ -383,7 +408,7 @@ static int verb_analyse(struct cli_ctx *ctx, int argc, char **argv)
 			.build_dir = pr.build_dir,
 			.make_args = pr.make_args,
 			.work_dir = work,
-			.patches = argv + optind,
+			.patches = patches,
 			.timeout_s = 3600,
 		};
 
@@ -435,7 +460,247 @@ out:
 	return r;
 }
 
+static void build_help(void)
+{
+	fputs("usage: tuxtape patch build --kernel NAME [OPTIONS] PATCH...\n"
+	      "\n"
+	      "Build a livepatch module for a registered kernel from one or more fixes\n"
+	      "(unified diffs, applied in order; several make one cumulative module).\n"
+	      "The kernel is prepared first when needed.  Each touched translation unit\n"
+	      "is compiled before and after, compared function by function, and the\n"
+	      "changed and new functions are linked into a module whose references to\n"
+	      "the running kernel go through livepatch relocations.  When the change\n"
+	      "cannot be livepatched, the report says why, per file, function or section.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --kernel NAME      a registered kernel\n"
+	      "      --name NAME        module name ([a-z0-9_], default from the first patch)\n"
+	      "  -o, --output FILE      where the .ko goes (default ./NAME.ko)\n"
+	      "      --replace          atomic replace of earlier livepatches (default)\n"
+	      "      --no-replace       stack on earlier livepatches instead\n"
+	      "      --sign KEY CERT    sign with the prepared tree's scripts/sign-file\n"
+	      "      --description TEXT MODULE_DESCRIPTION of the module\n"
+	      "      --source-dir DIR   the kernel's source tree (not for --debian kernels)\n"
+	      "      --force            prepare despite a compiler or config mismatch\n"
+	      "      --offline          do not download packages\n"
+	      "      --keep-work        keep the work directory (its path is printed)\n"
+	      "      --kallsyms FILE    a saved /proc/kallsyms of the target (see kernel prepare)\n"
+	      "      --json             the report as JSON\n"
+	      "\n"
+	      "Exit codes: 0 built, 6 refused (reasons in the report), 1 failure (patch does\n"
+	      "not apply, build failed), 2 usage, 5 kernel not registered.\n",
+	      stdout);
+}
+
+/* "tuxtape_" and the first patch's base name in [a-z0-9_], at most 55 bytes. */
+static char *default_module_name(const char *patch)
+{
+	const char *base = strrchr(patch, '/');
+	char buf[KLP_MODULE_NAME_MAX + 1] = "tuxtape_";
+	size_t n = strlen(buf);
+
+	base = base ? base + 1 : patch;
+	for (; *base && *base != '.' && n < KLP_MODULE_NAME_MAX; base++) {
+		char c = *base;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		buf[n++] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_';
+	}
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static void print_build_report(json_t *j)
+{
+	json_t *x, *objs = json_object_get(j, "objects"), *refs = json_object_get(j, "refusals");
+	size_t i, k;
+
+	json_array_foreach(objs, i, x) {
+		json_t *fn = json_object_get(json_object_get(x, "klp"), "special_sections"), *y;
+		const char *key;
+
+		printf("%s -> %s\n", json_string_value(json_object_get(x, "path")),
+		       json_string_value(json_object_get(x, "objname")));
+		json_array_foreach(json_object_get(x, "included"), k, y)
+			printf("  included   %s\n", json_string_value(y));
+		json_object_foreach(fn, key, y)
+			printf("  section    %s: %lld kept, %lld dropped\n", key,
+			       (long long)json_integer_value(json_object_get(y, "kept")),
+			       (long long)json_integer_value(json_object_get(y, "dropped")));
+	}
+	json_array_foreach(refs, i, x)
+		printf("refused: %s: %s\n", json_string_value(json_object_get(x, "what")),
+		       json_string_value(json_object_get(x, "reason")));
+	x = json_object_get(j, "module");
+	if (x)
+		printf("built %s (%lld livepatch relocations, vermagic '%s')\n",
+		       json_string_value(json_object_get(x, "path")),
+		       (long long)json_integer_value(json_object_get(x, "klp_relocations")),
+		       json_string_value(json_object_get(x, "vermagic")) ?: "?");
+}
+
+static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum {
+		OPT_KERNEL = 256, OPT_NAME, OPT_REPLACE, OPT_NO_REPLACE, OPT_SIGN, OPT_DESCRIPTION,
+		OPT_SOURCE_DIR, OPT_FORCE, OPT_OFFLINE, OPT_KEEP_WORK, OPT_JSON, OPT_KALLSYMS,
+	};
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "output", required_argument, NULL, 'o' },
+		{ "replace", no_argument, NULL, OPT_REPLACE },
+		{ "no-replace", no_argument, NULL, OPT_NO_REPLACE },
+		{ "sign", required_argument, NULL, OPT_SIGN },
+		{ "description", required_argument, NULL, OPT_DESCRIPTION },
+		{ "source-dir", required_argument, NULL, OPT_SOURCE_DIR },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "keep-work", no_argument, NULL, OPT_KEEP_WORK },
+		{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(db_closep) struct db *db = NULL;
+	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
+	_cleanup_free_ char *tree = NULL, *work = NULL, *name = NULL, *output = NULL;
+	_cleanup_strv_free_ char **patches = NULL;
+	struct prepare_options po = { .timeout_s = 3600 };
+	struct prepare_result pr = { 0 };
+	struct patch_generate_options go = { .replace = true, .timeout_s = 3600 };
+	const char *kernel = NULL, *name_arg = NULL, *output_arg = NULL;
+	bool offline = false, keep = false;
+	json_t *report = NULL;
+	char err[1024] = "";
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			kernel = optarg;
+			break;
+		case OPT_NAME:
+			name_arg = optarg;
+			break;
+		case 'o':
+			output_arg = optarg;
+			break;
+		case OPT_REPLACE:
+			go.replace = true;
+			break;
+		case OPT_NO_REPLACE:
+			go.replace = false;
+			break;
+		case OPT_SIGN:
+			if (optind >= argc)
+				return cli_usage_error("patch", "build", "--sign needs KEY and CERT");
+			go.sign_key = optarg;
+			go.sign_cert = argv[optind++];
+			break;
+		case OPT_DESCRIPTION:
+			go.description = optarg;
+			break;
+		case OPT_SOURCE_DIR:
+			po.source_dir = optarg;
+			break;
+		case OPT_FORCE:
+			po.force = true;
+			break;
+		case OPT_OFFLINE:
+			offline = true;
+			break;
+		case OPT_KEEP_WORK:
+			keep = true;
+			break;
+		case OPT_KALLSYMS:
+			po.kallsyms = optarg;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			build_help();
+			return 0;
+		default:
+			return cli_usage_error("patch", "build", "invalid option");
+		}
+	}
+	if (!kernel)
+		return cli_usage_error("patch", "build", "--kernel NAME is required");
+	if (optind >= argc)
+		return cli_usage_error("patch", "build", "expected at least one PATCH");
+	r = absolute_patches(argv + optind, &patches);
+	if (r < 0)
+		return r;
+	if (go.sign_key && (access(go.sign_key, R_OK) < 0 || access(go.sign_cert, R_OK) < 0))
+		return log_error_errno(-errno, "cannot read the signing key '%s' or certificate '%s'",
+				       go.sign_key, go.sign_cert);
+	name = name_arg ? strdup(name_arg) : default_module_name(argv[optind]);
+	if (!name)
+		return log_error_errno(-ENOMEM, "out of memory");
+	if (output_arg)
+		output = strdup(output_arg);
+	else if (asprintf(&output, "%s.ko", name) < 0)
+		output = NULL;
+	if (!output)
+		return log_error_errno(-ENOMEM, "out of memory");
+	r = cli_open_db(ctx, &db);
+	if (r < 0)
+		return r;
+	r = cli_kernel_prepare(ctx, db, kernel, &po, offline, &k, &tree, &pr);
+	if (r < 0 || r == CLI_RESULT_USAGE || r == CLI_RESULT_NOT_FOUND)
+		return r;
+	if (!pr.symvers_path) {
+		r = log_error_errno(-ENOENT, "kernel '%s' has no Module.symvers: cannot build "
+					     "modules for it", kernel);
+		goto out;
+	}
+	if (!pr.symbol_table)
+		log_warning("kernel '%s' has no symbol table (%s): only exported symbols resolve",
+			    kernel, pr.symbol_table_note ?: "none recorded");
+	if (asprintf(&work, "%s/patch-work-XXXXXX", pr.dir) < 0 || !mkdtemp(work)) {
+		r = log_error_errno(-errno, "cannot create a work directory in '%s'", pr.dir);
+		goto out;
+	}
+	go.source_dir = tree;
+	go.build_dir = pr.build_dir;
+	go.make_args = pr.make_args;
+	go.symvers = pr.symvers_path;
+	go.symbol_table = pr.symbol_table;
+	go.patches = patches;
+	go.work_dir = work;
+	go.name = name;
+	go.output = output;
+	r = patch_generate(&go, &report, err, sizeof(err));
+	if (r < 0) {
+		log_error_errno(r, "cannot build a livepatch for '%s'%s%s", kernel,
+				err[0] ? ": " : "", err);
+		goto out;
+	}
+	json_object_set_new(report, "kernel", json_string(kernel));
+	if (keep)
+		json_object_set_new(report, "work_dir", json_string(work));
+	if (ctx->json)
+		r = cli_print_json(json_incref(report));
+	else
+		print_build_report(report);
+	if (r >= 0 && !streq(json_string_value(json_object_get(report, "status")), "built"))
+		r = CLI_RESULT_CHECK_FAILED;
+out:
+	json_decref(report);
+	if (work && keep)
+		log_info("work directory kept: %s", work);
+	else if (work)
+		(void)rm_rf(work);
+	prepare_result_release(&pr);
+	return r;
+}
+
 static const struct cli_verb patch_verbs[] = {
+	{ "build", verb_build, "build a livepatch module from fixes" },
 	{ "analyse", verb_analyse, "which functions a fix changes, and whether it can be livepatched" },
 	{ "verify", verb_verify, "boot the kernel in a VM, load and test a module" },
 	{},
