@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "db.h"
@@ -83,6 +84,28 @@ struct prepare_result;
 int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
 		       struct prepare_options *po, bool offline, struct kernel_entry **ret_k,
 		       char **ret_tree, struct prepare_result *pr);
+/*
+ * The same with the symbol table options of `kernel prepare`: a kernel
+ * without a real System.map (Debian's) and without po->kallsyms gets the
+ * /proc/kallsyms of its image booted under qemu, cached by the image's
+ * SHA256 in DATA/cache/kallsyms/ (no_vm: none; vmlinuz: the image for
+ * kernels that are not Debian's).
+ */
+struct cli_prepare_options {
+	bool offline;
+	bool no_vm;
+	const char *vmlinuz;
+	bool captured; /* out: the table was captured by this call ... */
+	uint64_t capture_ms; /* out: ... in that many milliseconds (qemu's run) */
+};
+int cli_kernel_prepare_with(struct cli_ctx *ctx, struct db *db, const char *name,
+			    struct prepare_options *po, struct cli_prepare_options *co,
+			    struct kernel_entry **ret_k, char **ret_tree, struct prepare_result *pr);
+/*
+ * The vmlinuz of a registered Debian kernel, extracted once from the cached
+ * image package (caller frees).  Logs its errors; -ENOENT for other kernels.
+ */
+int cli_kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool offline, char **ret);
 /* `tuxtape kernel cves`, also behind `tuxtape cve list --kernel`. */
 int cmd_kernel_cves(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "applicability.h"
 #include "cli.h"
 #include "debian.h"
 #include "fileio.h"
+#include "initramfs.h"
 #include "kconfig.h"
+#include "lock.h"
 #include "log.h"
 #include "parse-util.h"
 #include "prepare.h"
@@ -19,6 +24,7 @@
 #include "profile-list.h"
 #include "registry.h"
 #include "strbuf.h"
+#include "verify.h"
 
 #define CONFIG_FILE_MAX (4u * 1024 * 1024)
 
@@ -848,6 +854,9 @@ static int verb_modules(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- kernel prepare ---- */
 
+/* Bound on booting a kernel to read its kallsyms (TCG on a busy machine: ~20-40 s). */
+#define KALLSYMS_CAPTURE_TIMEOUT_S 300
+
 static void prepare_help(void)
 {
 	fputs("usage: tuxtape kernel prepare NAME [OPTIONS]\n"
@@ -857,11 +866,15 @@ static void prepare_help(void)
 	      "package's version), its config, 'make olddefconfig modules_prepare' in an\n"
 	      "O= tree, the same compiler (CONFIG_CC_VERSION_TEXT is compared), the symbol\n"
 	      "table and Module.symvers.  Prepared once and cached under DATA/build/NAME.\n"
+	      "A kernel without a real System.map (Debian ships a placeholder) gets its\n"
+	      "/proc/kallsyms read by booting its image under qemu (once per image).\n"
 	      "\n"
 	      "Options:\n"
 	      "      --source-dir DIR   the kernel's source tree (not for --debian kernels)\n"
 	      "      --symvers FILE     the target's Module.symvers (Debian: from linux-headers)\n"
-	      "      --kallsyms FILE    a saved /proc/kallsyms of the target\n"
+	      "      --kallsyms FILE    a saved /proc/kallsyms of the target (no VM boot)\n"
+	      "      --no-vm            do not boot the kernel to read its kallsyms\n"
+	      "      --vmlinuz FILE     the image to boot for that (Debian kernels: their own)\n"
 	      "      --force            accept a compiler or config mismatch (recorded)\n"
 	      "      --offline          do not download packages\n"
 	      "      --json             machine-readable output\n"
@@ -870,16 +883,185 @@ static void prepare_help(void)
 	      stdout);
 }
 
-int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
-		       struct prepare_options *po, bool offline, struct kernel_entry **ret_k,
-		       char **ret_tree, struct prepare_result *pr)
+int cli_kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool offline, char **ret)
+{
+	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
+	_cleanup_free_ char *cache = path_join(ctx->data_dir, "cache/debian");
+	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL, *tmp = NULL;
+	char release[128], err[512] = "";
+	char *members[2] = { NULL, NULL };
+	int r;
+
+	if (!cache)
+		return -ENOMEM;
+	if (kernel_entry_debian_release(k, release, sizeof(release)) < 0)
+		return log_error_errno(-ENOENT, "kernel '%s' is not a Debian kernel: give --vmlinuz FILE",
+				       k->name);
+	if (asprintf(&dir, "%s/boot/%s", cache, release) < 0 ||
+	    asprintf(&path, "%s/boot/vmlinuz-%s", dir, release) < 0 ||
+	    asprintf(&member, "boot/vmlinuz-%s", release) < 0 ||
+	    asprintf(&tmp, "%s.tmp-%ld", dir, (long)getpid()) < 0)
+		return -ENOMEM;
+	if (access(path, R_OK) == 0) {
+		*ret = TAKE_PTR(path);
+		return 0;
+	}
+	r = debian_kernel_fetch(release, cache,
+				DEBIAN_FETCH_NO_SOURCE | (offline ? DEBIAN_FETCH_OFFLINE : 0), &deb,
+				err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "cannot fetch Debian kernel '%s'%s%s", release,
+				       err[0] ? ": " : "", err);
+	if (!deb->image_deb)
+		return log_error_errno(-ENOENT, "the image package of '%s' is not cached", release);
+	members[0] = member;
+	(void)rm_rf(tmp);
+	r = mkdir_p(tmp, 0755);
+	if (r < 0)
+		return log_error_errno(r, "cannot create '%s'", tmp);
+	r = debian_deb_extract(deb->image_deb, tmp, members, err, sizeof(err));
+	if (r < 0) {
+		(void)rm_rf(tmp);
+		return log_error_errno(r, "cannot extract the kernel image%s%s", err[0] ? ": " : "",
+				       err);
+	}
+	/* Extracted beside the final place, renamed in: never a half image. */
+	(void)rm_rf(dir);
+	if (rename(tmp, dir) < 0) {
+		r = -errno;
+		(void)rm_rf(tmp);
+		return log_error_errno(r, "cannot move the kernel image into '%s'", dir);
+	}
+	*ret = TAKE_PTR(path);
+	return 0;
+}
+
+static int file_sha256(const char *path, char hex[static 65])
+{
+	_cleanup_free_ char *data = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t len;
+	int r;
+
+	r = read_file_bounded(path, INITRAMFS_FILE_MAX * 4, &data, &len);
+	if (r < 0)
+		return r;
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return -EIO;
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/*
+ * DATA/cache/kallsyms/SHA256.kallsyms for the image, with SHA256.release
+ * (what the guest's uname -r said) written first: reused when both are
+ * there, otherwise captured by booting the image (under a lock, so
+ * concurrent preparers boot once).  The release must be the kernel's.
+ * Without qemu or busybox: a warning, 0 and no path.
+ */
+static int kallsyms_from_vm(struct cli_ctx *ctx, const struct kernel_entry *k, const char *image,
+			    char **ret_path, struct cli_prepare_options *co)
+{
+	_cleanup_free_ char *dir = path_join(ctx->data_dir, "cache/kallsyms"), *path = NULL,
+			    *lock = NULL, *work = NULL, *rel_path = NULL, *cached_rel = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	struct verify_config cfg = { .kernel = image, .accel = QEMU_ACCEL_AUTO, .gzip = true,
+				     .timeout_s = KALLSYMS_CAPTURE_TIMEOUT_S, .loglevel = -1 };
+	struct verify_kallsyms ks = { 0 };
+	char sha[65], err[512] = "";
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = file_sha256(image, sha);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the kernel image '%s'", image);
+	if (asprintf(&path, "%s/%s.kallsyms", dir, sha) < 0 ||
+	    asprintf(&rel_path, "%s/%s.release", dir, sha) < 0 ||
+	    asprintf(&lock, "%s/.%s.lock", dir, sha) < 0) {
+		path = lock = rel_path = NULL;
+		return -ENOMEM;
+	}
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "cannot create '%s'", dir);
+	lock_fd = lock_file_acquire(lock, 1);
+	if (lock_fd < 0)
+		return log_error_errno(lock_fd, "cannot lock '%s'", lock);
+	if (access(path, R_OK) == 0 &&
+	    read_file_bounded(rel_path, VERIFY_RELEASE_MAX + 1, &cached_rel, NULL) >= 0) {
+		log_debug("kallsyms of '%s' (%s) cached in '%s'", image, cached_rel, path);
+		if (!strempty(k->release) && !streq(cached_rel, k->release))
+			return log_error_errno(-EPROTO, "the image '%s' boots as '%s', kernel '%s' is "
+							"'%s'", image, cached_rel, k->name, k->release);
+		*ret_path = TAKE_PTR(path);
+		return 0;
+	}
+	if (asprintf(&work, "%s/.work-%ld-XXXXXX", dir, (long)getpid()) < 0) {
+		work = NULL;
+		return -ENOMEM;
+	}
+	if (!mkdtemp(work))
+		return log_error_errno(-errno, "cannot create a work directory in '%s'", dir);
+	cfg.work_dir = work;
+	if (!ctx->json && ctx->verbosity >= 0)
+		fprintf(stderr, "kernel '%s' has no symbol table: booting '%s' under qemu to read "
+				"/proc/kallsyms...\n", k->name, image);
+	r = verify_capture_kallsyms(&cfg, &ks, err, sizeof(err));
+	(void)rm_rf(work);
+	if (r == -ENOENT) {
+		/* No qemu or busybox here: the tree is still useful without a table. */
+		log_warning("cannot boot '%s' to read its kallsyms: %s; continuing without a "
+			    "symbol table (install qemu-system-x86 and busybox-static, or give "
+			    "--kallsyms FILE)", image, err);
+		return 0;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read the kallsyms of '%s' in a VM%s%s (--no-vm "
+					  "skips it, --kallsyms FILE gives one)",
+				       image, err[0] ? ": " : "", err);
+	/* The release first: a table without one is captured again. */
+	r = write_file_atomic(rel_path, ks.release, strlen(ks.release), 0644);
+	if (r >= 0)
+		r = write_file_atomic(path, ks.text, ks.len, 0644);
+	if (r < 0) {
+		verify_kallsyms_release(&ks);
+		return log_error_errno(r, "cannot write '%s'", path);
+	}
+	if (!strempty(k->release) && !streq(ks.release, k->release)) {
+		r = log_error_errno(-EPROTO, "the image '%s' boots as '%s', kernel '%s' is '%s'",
+				    image, ks.release, k->name, k->release);
+		verify_kallsyms_release(&ks);
+		return r;
+	}
+	if (!ctx->json && ctx->verbosity >= 0)
+		fprintf(stderr, "read %zu symbols of %s in %.1f s (%s, boot %.1f s)\n", ks.lines,
+			ks.release, (double)ks.total_ms / 1000, qemu_accel_to_string(ks.accel),
+			(double)ks.boot_ms / 1000);
+	log_debug("kallsyms of '%s': %zu lines, %zu bytes, %" PRIu64 " ms", image, ks.lines, ks.len,
+		  ks.total_ms);
+	co->captured = true;
+	co->capture_ms = ks.total_ms;
+	verify_kallsyms_release(&ks);
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+int cli_kernel_prepare_with(struct cli_ctx *ctx, struct db *db, const char *name,
+			    struct prepare_options *po, struct cli_prepare_options *co,
+			    struct kernel_entry **ret_k, char **ret_tree, struct prepare_result *pr)
 {
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
 	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
-	_cleanup_free_ char *tree = NULL, *cache = NULL;
+	_cleanup_free_ char *tree = NULL, *cache = NULL, *image = NULL, *kallsyms = NULL;
 	char release[128], err[512] = "";
+	bool debian;
 	int r;
 
+	co->captured = false;
+	co->capture_ms = 0;
 	r = registry_get(db, name, &k);
 	if (r == -ENOENT)
 		return cli_kernel_not_registered(name);
@@ -889,19 +1071,20 @@ int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
 		return log_error_errno(-ENOENT, "kernel '%s' has no config: register it with --config",
 				       k->name);
 	po->data_dir = ctx->data_dir;
+	debian = kernel_entry_debian_release(k, release, sizeof(release)) >= 0;
 	if (!po->source_dir) {
-		if (kernel_entry_debian_release(k, release, sizeof(release)) < 0)
+		if (!debian)
 			return cli_usage_error("kernel", "prepare",
 					       "kernel '%s' is not a Debian kernel: give --source-dir",
 					       k->name);
 		cache = path_join(ctx->data_dir, "cache/debian");
 		if (!cache)
 			return -ENOMEM;
-		r = debian_kernel_fetch(release, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &deb, err,
-					sizeof(err));
+		r = debian_kernel_fetch(release, cache, co->offline ? DEBIAN_FETCH_OFFLINE : 0, &deb,
+					err, sizeof(err));
 		if (r >= 0)
-			r = debian_source_tree(deb, cache, offline ? DEBIAN_FETCH_OFFLINE : 0, &tree,
-					       err, sizeof(err));
+			r = debian_source_tree(deb, cache, co->offline ? DEBIAN_FETCH_OFFLINE : 0,
+					       &tree, err, sizeof(err));
 		if (r < 0)
 			return log_error_errno(r, "cannot get the source of '%s'%s%s", release,
 					       err[0] ? ": " : "", err);
@@ -909,10 +1092,36 @@ int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
 		if (!po->symvers)
 			po->symvers = deb->symvers_path;
 	}
+	if (!po->kallsyms && !co->no_vm && (debian || co->vmlinuz)) {
+		int needs = prepare_needs_kallsyms(k);
+
+		if (needs < 0)
+			return log_error_errno(needs, "cannot read the System.map of kernel '%s' ('%s')",
+					       k->name, k->system_map);
+		if (needs && !co->vmlinuz) {
+			r = cli_kernel_image(ctx, k, co->offline, &image);
+			if (r < 0)
+				return r;
+		}
+		if (needs) {
+			r = kallsyms_from_vm(ctx, k, co->vmlinuz ? co->vmlinuz : image, &kallsyms, co);
+			if (r < 0)
+				return r;
+			if (kallsyms) {
+				po->kallsyms = kallsyms;
+				po->kallsyms_source = "vm";
+			}
+		}
+	}
 	if (!ctx->json && ctx->verbosity >= 0)
 		fprintf(stderr, "preparing '%s' in '%s/build/%s' (a few minutes the first time)...\n",
 			k->name, ctx->data_dir, k->name);
 	r = kernel_prepare(k, k->config, po, pr, err, sizeof(err));
+	if (kallsyms) {
+		/* They pointed into this call's memory. */
+		po->kallsyms = NULL;
+		po->kallsyms_source = NULL;
+	}
 	if (r < 0)
 		return log_error_errno(r, "cannot prepare kernel '%s'%s%s", k->name,
 				       err[0] ? ": " : "", err);
@@ -929,13 +1138,33 @@ int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
 	return 0;
 }
 
+int cli_kernel_prepare(struct cli_ctx *ctx, struct db *db, const char *name,
+		       struct prepare_options *po, bool offline, struct kernel_entry **ret_k,
+		       char **ret_tree, struct prepare_result *pr)
+{
+	struct cli_prepare_options co = { .offline = offline };
+
+	return cli_kernel_prepare_with(ctx, db, name, po, &co, ret_k, ret_tree, pr);
+}
+
 static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_SOURCE_DIR = 256, OPT_SYMVERS, OPT_KALLSYMS, OPT_FORCE, OPT_OFFLINE, OPT_JSON };
+	enum {
+		OPT_SOURCE_DIR = 256,
+		OPT_SYMVERS,
+		OPT_KALLSYMS,
+		OPT_NO_VM,
+		OPT_VMLINUZ,
+		OPT_FORCE,
+		OPT_OFFLINE,
+		OPT_JSON,
+	};
 	static const struct option options[] = {
 		{ "source-dir", required_argument, NULL, OPT_SOURCE_DIR },
 		{ "symvers", required_argument, NULL, OPT_SYMVERS },
 		{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
+		{ "no-vm", no_argument, NULL, OPT_NO_VM },
+		{ "vmlinuz", required_argument, NULL, OPT_VMLINUZ },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "offline", no_argument, NULL, OPT_OFFLINE },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -946,8 +1175,8 @@ static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
 	_cleanup_free_ char *tree = NULL;
 	struct prepare_options po = { .data_dir = ctx->data_dir, .timeout_s = 3600 };
+	struct cli_prepare_options co = { 0 };
 	struct prepare_result pr = { 0 };
-	bool offline = false;
 	int c, r;
 
 	optind = 0;
@@ -962,11 +1191,17 @@ static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_KALLSYMS:
 			po.kallsyms = optarg;
 			break;
+		case OPT_NO_VM:
+			co.no_vm = true;
+			break;
+		case OPT_VMLINUZ:
+			co.vmlinuz = optarg;
+			break;
 		case OPT_FORCE:
 			po.force = true;
 			break;
 		case OPT_OFFLINE:
-			offline = true;
+			co.offline = true;
 			break;
 		case OPT_JSON:
 			ctx->json = true;
@@ -980,11 +1215,15 @@ static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("kernel", "prepare", "expected a kernel NAME");
+	if (co.no_vm && co.vmlinuz)
+		return cli_usage_error("kernel", "prepare", "--no-vm and --vmlinuz contradict");
+	if (co.vmlinuz && access(co.vmlinuz, R_OK) < 0)
+		return log_error_errno(-errno, "cannot read the kernel image '%s'", co.vmlinuz);
 	r = cli_open_db(ctx, &db);
 	if (r < 0)
 		return r;
-	r = cli_kernel_prepare(ctx, db, argv[optind], &po, offline, &k, &tree, &pr);
-	if (r < 0 || r == CLI_RESULT_USAGE)
+	r = cli_kernel_prepare_with(ctx, db, argv[optind], &po, &co, &k, &tree, &pr);
+	if (r < 0 || r == CLI_RESULT_USAGE || r == CLI_RESULT_NOT_FOUND)
 		return r;
 	for (char **w = pr.warnings; w && *w; w++)
 		log_warning("%s", *w);
@@ -993,21 +1232,31 @@ static int verb_prepare(struct cli_ctx *ctx, int argc, char **argv)
 
 		for (char **ch = pr.config_changes; ch && *ch; ch++)
 			json_array_append_new(changes, json_string(*ch));
-		o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:b, s:s?, s:s?, s:s?, s:o}", "kernel",
-			      k->name, "build_dir", pr.build_dir, "log", pr.log_path, "cc", pr.cc,
-			      "cc_version", pr.cc_version, "cached", pr.cached, "cc_mismatch",
+		o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, "
+			      "s:b, s:I, s:o}",
+			      "kernel", k->name, "build_dir", pr.build_dir, "log", pr.log_path, "cc",
+			      pr.cc, "cc_version", pr.cc_version, "cached", pr.cached, "cc_mismatch",
 			      pr.cc_mismatch, "symvers", pr.symvers_path, "symbol_table",
-			      pr.symbol_table, "symbol_table_note", pr.symbol_table_note,
-			      "config_changes", changes);
+			      pr.symbol_table, "symbol_table_kind", pr.symbol_table_kind,
+			      "symbol_table_source", pr.symbol_table_source, "symbol_table_note",
+			      pr.symbol_table_note, "symbol_table_captured", co.captured,
+			      "symbol_table_capture_ms", (json_int_t)co.capture_ms, "config_changes",
+			      changes);
 		r = cli_print_json(o);
 	} else if (ctx->verbosity >= 0) {
 		printf("kernel '%s' %s: %s\n  compiler %s (%s)\n  Module.symvers %s\n"
-		       "  symbol table %s\n",
+		       "  symbol table %s%s%s%s\n",
 		       k->name, pr.cached ? "already prepared" : "prepared", pr.build_dir,
 		       pr.cc ? pr.cc : "-", pr.cc_version ? pr.cc_version : "-",
 		       pr.symvers_path ? pr.symvers_path : "none",
 		       pr.symbol_table ? pr.symbol_table
-				       : pr.symbol_table_note ? pr.symbol_table_note : "none");
+				       : pr.symbol_table_note ? pr.symbol_table_note : "none",
+		       pr.symbol_table ? " (" : "",
+		       pr.symbol_table ? (streq(pr.symbol_table_source, "vm")
+						  ? "read from the kernel booted in a VM"
+						  : pr.symbol_table_source)
+				       : "",
+		       pr.symbol_table ? ")" : "");
 	}
 	prepare_result_release(&pr);
 	return r;

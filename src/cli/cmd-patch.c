@@ -19,65 +19,107 @@
 #include "verify.h"
 
 /*
- * The vmlinuz of a registered kernel: for Debian kernels it comes out of the
- * cached image package (extracted once); others need --vmlinuz.
+ * The target's own copy of module objname (kernel form, '_' for '-'): for
+ * Debian kernels taken out of the cached image package once, under
+ * DATA/cache/debian/modules/REL/.  -ENOENT when the kernel is not a Debian
+ * one or has no such module.
  */
-static int kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool offline,
-			char **ret)
+static int kernel_module_file(const char *data_dir, const struct kernel_entry *k,
+			      const char *objname, bool offline, char **ret, char *reterr,
+			      size_t errsize)
 {
 	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
-	_cleanup_free_ char *cache = path_join(ctx->data_dir, "cache/debian");
-	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL;
-	char release[128], err[512] = "";
+	_cleanup_free_ char *cache = path_join(data_dir, "cache/debian");
+	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL, *tmp = NULL;
+	const char *found = NULL;
+	char release[128];
 	int r;
 
 	if (!cache)
 		return -ENOMEM;
-	if (kernel_entry_debian_release(k, release, sizeof(release)) < 0)
-		return log_error_errno(-ENOENT,
-				       "kernel '%s' is not a Debian kernel: give --vmlinuz FILE",
-				       k->name);
-	if (asprintf(&dir, "%s/boot/%s", cache, release) < 0 ||
-	    asprintf(&path, "%s/boot/vmlinuz-%s", dir, release) < 0 ||
-	    asprintf(&member, "boot/vmlinuz-%s", release) < 0)
+	if (kernel_entry_debian_release(k, release, sizeof(release)) < 0) {
+		snprintf(reterr, errsize, "kernel '%s' is not a Debian kernel: its modules are not "
+					  "known", k->name);
+		return -ENOENT;
+	}
+	r = debian_kernel_fetch(release, cache,
+				DEBIAN_FETCH_NO_SOURCE | (offline ? DEBIAN_FETCH_OFFLINE : 0), &deb,
+				reterr, errsize);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; deb->modules[i] && !found; i++) {
+		const char *base = strrchr(deb->modules[i], '/');
+		size_t n;
+
+		base = base ? base + 1 : deb->modules[i];
+		n = strcspn(base, ".");
+		if (n != strlen(objname))
+			continue;
+		found = deb->modules[i];
+		for (size_t j = 0; j < n; j++)
+			if ((base[j] == '-' ? '_' : base[j]) != objname[j])
+				found = NULL;
+	}
+	if (!found) {
+		snprintf(reterr, errsize, "Debian kernel '%s' has no module '%s'", release, objname);
+		return -ENOENT;
+	}
+	if (asprintf(&dir, "%s/modules/%s", cache, release) < 0 ||
+	    asprintf(&path, "%s/lib/modules/%s/kernel/%s", dir, release, found) < 0 ||
+	    asprintf(&member, "lib/modules/%s/kernel/%s", release, found) < 0 ||
+	    asprintf(&tmp, "%s/.tmp-%ld", dir, (long)getpid()) < 0)
 		return -ENOMEM;
 	if (access(path, R_OK) == 0) {
 		*ret = TAKE_PTR(path);
 		return 0;
 	}
-	r = debian_kernel_fetch(release, cache,
-				DEBIAN_FETCH_NO_SOURCE | (offline ? DEBIAN_FETCH_OFFLINE : 0), &deb,
-				err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "cannot fetch Debian kernel '%s'%s%s", release,
-				       err[0] ? ": " : "", err);
-	if (!deb->image_deb)
-		return log_error_errno(-ENOENT, "the image package of '%s' is not cached", release);
+	if (!deb->image_deb) {
+		snprintf(reterr, errsize, "the image package of '%s' is not cached", release);
+		return -ENOENT;
+	}
 	{
-		_cleanup_free_ char *tmp = NULL;
 		char *members[] = { member, NULL };
+		_cleanup_free_ char *from = NULL, *to_dir = NULL;
 
-		if (asprintf(&tmp, "%s.tmp-%ld", dir, (long)getpid()) < 0)
-			return -ENOMEM;
 		(void)rm_rf(tmp);
-		if ((r = mkdir_p(tmp, 0755)) < 0)
-			return log_error_errno(r, "cannot create '%s'", tmp);
-		r = debian_deb_extract(deb->image_deb, tmp, members, err, sizeof(err));
-		if (r < 0) {
-			(void)rm_rf(tmp);
-			return log_error_errno(r, "cannot extract the kernel image%s%s",
-					       err[0] ? ": " : "", err);
+		r = mkdir_p(tmp, 0755);
+		if (r < 0)
+			return r;
+		r = debian_deb_extract(deb->image_deb, tmp, members, reterr, errsize);
+		if (r >= 0 && asprintf(&from, "%s/%s", tmp, member) < 0)
+			r = -ENOMEM;
+		/* moved into place whole: never a half module under the final name */
+		if (r >= 0) {
+			to_dir = strdup(path);
+			if (!to_dir)
+				r = -ENOMEM;
+			else {
+				*strrchr(to_dir, '/') = '\0';
+				r = mkdir_p(to_dir, 0755);
+			}
 		}
-		/* Extracted beside the final place, renamed in: never a half image. */
-		(void)rm_rf(dir);
-		if (rename(tmp, dir) < 0) {
+		if (r >= 0 && rename(from, path) < 0)
 			r = -errno;
-			(void)rm_rf(tmp);
-			return log_error_errno(r, "cannot move the kernel image into '%s'", dir);
-		}
+		(void)rm_rf(tmp);
+		if (r < 0)
+			return r;
 	}
 	*ret = TAKE_PTR(path);
 	return 0;
+}
+
+struct module_lookup {
+	const char *data_dir;
+	const struct kernel_entry *k;
+	bool offline;
+};
+
+static int module_file_cb(void *userdata, const char *objname, char **ret, char *reterr,
+			  size_t errsize)
+{
+	struct module_lookup *ml = userdata;
+
+	return kernel_module_file(ml->data_dir, ml->k, objname, ml->offline, ret, reterr, errsize);
 }
 
 static void verify_help(void)
@@ -96,7 +138,8 @@ static void verify_help(void)
 	      "      --vmlinuz FILE     the kernel image to boot\n"
 	      "      --test SCRIPT      run before and after loading (busybox sh, exit 0 = pass)\n"
 	      "      --test-before S, --test-after S   separate scripts\n"
-	      "      --dep KO           load this module first (repeatable)\n"
+	      "      --dep KO|NAME      load this module first (repeatable); a NAME is taken\n"
+	      "                         from the Debian kernel's image package\n"
 	      "      --load-only        a plain module, not a livepatch: load, check, unload\n"
 	      "      --accel auto|kvm|tcg\n"
 	      "      --timeout SECONDS  whole run (default 300)\n"
@@ -147,7 +190,7 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	_cleanup_(db_closep) struct db *db = NULL;
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
-	_cleanup_free_ char *image = NULL, *work = NULL;
+	_cleanup_free_ char *image = NULL, *work = NULL, *modname = NULL;
 	_cleanup_strv_free_ char **deps = NULL;
 	struct verify_spec spec = { .mode = VERIFY_MODE_LIVEPATCH };
 	struct verify_config cfg = { .accel = QEMU_ACCEL_AUTO, .loglevel = 4, .gzip = true };
@@ -231,6 +274,11 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	spec.deps = deps;
 	if (access(spec.module, R_OK) < 0)
 		return log_error_errno(-errno, "cannot read the module '%s'", spec.module);
+	/* the kernel names the module (and its livepatch directory) by .modinfo, not file */
+	r = klp_module_modinfo(spec.module, "name", &modname);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "out of memory");
+	spec.module_name = r >= 0 ? modname : NULL;
 
 	if (kernel) {
 		r = cli_open_db(ctx, &db);
@@ -241,8 +289,22 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_kernel_not_registered(kernel);
 		if (r < 0)
 			return log_error_errno(r, "cannot read kernel '%s'", kernel);
+		for (size_t i = 0; deps && deps[i]; i++) {
+			_cleanup_free_ char *ko = NULL;
+			char err[512] = "";
+
+			if (strchr(deps[i], '/') || strstr(deps[i], ".ko"))
+				continue;
+			r = kernel_module_file(ctx->data_dir, k, deps[i], offline, &ko, err,
+					       sizeof(err));
+			if (r < 0)
+				return log_error_errno(r, "cannot find module '%s' of kernel '%s'%s%s",
+						       deps[i], kernel, err[0] ? ": " : "", err);
+			free(deps[i]);
+			deps[i] = TAKE_PTR(ko);
+		}
 		if (!vmlinuz) {
-			r = kernel_image(ctx, k, offline, &image);
+			r = cli_kernel_image(ctx, k, offline, &image);
 			if (r < 0)
 				return r;
 			vmlinuz = image;
@@ -570,6 +632,7 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 	struct prepare_options po = { .timeout_s = 3600 };
 	struct prepare_result pr = { 0 };
 	struct patch_generate_options go = { .replace = true, .timeout_s = 3600 };
+	struct module_lookup ml = { .data_dir = ctx->data_dir, .offline = false };
 	const char *kernel = NULL, *name_arg = NULL, *output_arg = NULL;
 	bool offline = false, keep = false;
 	json_t *report = NULL;
@@ -653,6 +716,8 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 	r = cli_kernel_prepare(ctx, db, kernel, &po, offline, &k, &tree, &pr);
 	if (r < 0 || r == CLI_RESULT_USAGE || r == CLI_RESULT_NOT_FOUND)
 		return r;
+	ml.k = k;
+	ml.offline = offline;
 	if (!pr.symvers_path) {
 		r = log_error_errno(-ENOENT, "kernel '%s' has no Module.symvers: cannot build "
 					     "modules for it", kernel);
@@ -670,6 +735,8 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 	go.make_args = pr.make_args;
 	go.symvers = pr.symvers_path;
 	go.symbol_table = pr.symbol_table;
+	go.module_file = module_file_cb;
+	go.userdata = &ml;
 	go.patches = patches;
 	go.work_dir = work;
 	go.name = name;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "build.h"
+#include "elf-object.h"
 #include "elfdiff.h"
 #include "fileio.h"
 #include "generate.h"
@@ -102,13 +104,72 @@ struct unit {
 };
 
 /* One translation unit: its klp object, or a refusal in refusals. */
-static int build_unit(const struct patch_generate_options *o, const struct symtab *st,
+/* Loads the symbols of module objname once; a refusal when they cannot be had. */
+static int load_module_symbols(const struct patch_generate_options *o, struct symtab *st,
+			       const char *objname, const char *path_for_refusal, json_t *refusals,
+			       char *reterr, size_t errsize)
+{
+	_cleanup_free_ char *ko = NULL;
+	char err[512] = "", why[700];
+	int r;
+
+	if (streq(objname, "vmlinux") || symtab_count(st, objname, "__this_module") > 0)
+		return 0;
+	if (!o->module_file) {
+		snprintf(why, sizeof(why), "patches module '%s' but its .ko is not known", objname);
+		return refusal(refusals, path_for_refusal, why);
+	}
+	r = o->module_file(o->userdata, objname, &ko, err, sizeof(err));
+	if (r >= 0)
+		r = symtab_load_module_elf(st, objname, ko, err, sizeof(err));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(why, sizeof(why), "the symbols of module '%s' cannot be read: %s", objname,
+			 err);
+		return refusal(refusals, path_for_refusal, why);
+	}
+	return 0;
+}
+
+/*
+ * Positions of orig's local names that objname has several of: the writer
+ * needs them for references, the stub for the functions it replaces.
+ */
+static int sympos_hints(const struct symtab *st, const char *objname,
+			const struct elf_object *orig, struct klp_sympos_hint **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct klp_sympos_hint *v = calloc(orig->n_syms + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < orig->n_syms; i++) {
+		const struct eo_symbol *s = &orig->syms[i];
+		unsigned long pos;
+		char err[256];
+
+		if (s->bind != STB_LOCAL || (s->type != STT_FUNC && s->type != STT_OBJECT) ||
+		    symtab_count(st, objname, s->name) < 2)
+			continue;
+		if (symtab_sympos_near(st, objname, s->name, orig, &pos, err, sizeof(err)) < 0)
+			continue; /* the writer reports it if the code needs it */
+		v[n++] = (struct klp_sympos_hint){ .name = s->name, .sympos = pos };
+	}
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static int build_unit(const struct patch_generate_options *o, struct symtab *st,
 		      const struct patch_file_analysis *f, size_t index, struct unit *u,
 		      json_t *jobj, json_t *refusals, char *reterr, size_t errsize)
 {
 	_cleanup_free_ char *patched_path = NULL, *patched_root = NULL, *orig_path = NULL;
-	_cleanup_(elf_object_freep) struct elf_object *patched = NULL;
+	_cleanup_(elf_object_freep) struct elf_object *patched = NULL, *orig = NULL;
+	_cleanup_free_ struct klp_sympos_hint *hints = NULL;
 	_cleanup_strv_free_ char **include = NULL;
+	size_t n_hints = 0, n_refusals = json_array_size(refusals);
 	json_t *klp = json_object(), *jinc = NULL;
 	char err[512] = "";
 	int r;
@@ -130,10 +191,20 @@ static int build_unit(const struct patch_generate_options *o, const struct symta
 		return -ENOMEM;
 	}
 	r = elf_object_open(patched_path, &patched, err, sizeof(err));
+	if (r >= 0)
+		r = elf_object_open(orig_path, &orig, err, sizeof(err));
 	if (r < 0) {
-		snprintf(reterr, errsize, "'%s': %s", patched_path, err);
+		snprintf(reterr, errsize, "%s", err);
 		return r;
 	}
+	r = load_module_symbols(o, st, u->objname, f->path, refusals, reterr, errsize);
+	if (r < 0)
+		return r;
+	if (json_array_size(refusals) > n_refusals)
+		return 0;
+	r = sympos_hints(st, u->objname, orig, &hints, &n_hints);
+	if (r < 0)
+		return r;
 	for (char **v = f->funcs_changed; *v; v++)
 		if ((r = strv_push(&include, *v)) < 0)
 			return r;
@@ -143,6 +214,24 @@ static int build_unit(const struct patch_generate_options *o, const struct symta
 	for (char **v = f->data_new; *v; v++)
 		if ((r = strv_push(&include, *v)) < 0)
 			return r;
+	/*
+	 * A function's .cold part is entered by jumps, not calls, and jumps back:
+	 * it must come along with its function, changed or not.
+	 */
+	for (size_t i = 0, n = strv_length(include); i < n; i++) {
+		_cleanup_free_ char *cold = NULL;
+
+		if (asprintf(&cold, "%s.cold", include[i]) < 0)
+			return -ENOMEM;
+		for (size_t j = 0; j < patched->n_syms; j++)
+			if (patched->syms[j].type == STT_FUNC &&
+			    patched->syms[j].shndx != SHN_UNDEF && streq(patched->syms[j].name, cold) &&
+			    !strv_contains(include, cold)) {
+				if ((r = strv_push(&include, cold)) < 0)
+					return r;
+				break;
+			}
+	}
 	if (strv_to_json(include, &jinc) < 0 || json_object_set_new(jobj, "included", jinc) < 0)
 		return -ENOMEM;
 
@@ -155,6 +244,8 @@ static int build_unit(const struct patch_generate_options *o, const struct symta
 		char why[600];
 
 		r = symtab_sympos(st, u->objname, *v, 0, &pos);
+		if (r == -ENOTUNIQ)
+			r = symtab_sympos_near(st, u->objname, *v, orig, &pos, err, sizeof(err));
 		if (r == -ENOENT) {
 			snprintf(why, sizeof(why), "not in the symbol table of %s (%s)", u->objname,
 				 o->symbol_table ? "inlined or discarded in the running kernel?"
@@ -166,8 +257,8 @@ static int build_unit(const struct patch_generate_options *o, const struct symta
 		}
 		if (r == -ENOTUNIQ) {
 			snprintf(why, sizeof(why), "%zu functions of that name in %s: which one is "
-						   "ours cannot be told",
-				 symtab_count(st, u->objname, *v), u->objname);
+						   "ours cannot be told (%s)",
+				 symtab_count(st, u->objname, *v), u->objname, err);
 			r = refusal(refusals, *v, why);
 			if (r < 0)
 				return r;
@@ -179,11 +270,12 @@ static int build_unit(const struct patch_generate_options *o, const struct symta
 								   .old_sympos = pos,
 								   .new_symbol = *v };
 	}
-	if (json_array_size(refusals))
+	if (json_array_size(refusals) > n_refusals)
 		return 0;
 	{
 		_cleanup_free_ char *dir = path_join(o->work_dir, "klp");
-		struct klp_object_options ko = { .objname = u->objname, .symtab = st };
+		struct klp_object_options ko = { .objname = u->objname, .symtab = st,
+						 .hints = hints, .n_hints = n_hints, .report = klp };
 
 		if (!dir)
 			return -ENOMEM;

@@ -20,8 +20,14 @@ struct patch_generate_options {
 	char *const *make_args;	  /* as prepared */
 	const char *symvers;	  /* the target's Module.symvers (required) */
 	const char *symbol_table; /* its System.map or kallsyms (NULL: only exports resolve) */
-	char *const *module_files; /* strv of the target's .ko files whose symbols may be needed
-				    * (patched modules), may be NULL */
+	/*
+	 * Finds the target's own copy of the module objname (its symbols give
+	 * the klp positions); may be NULL, then module patches are refused.
+	 * Returns 0 and a path (caller frees) or a negative errno with reterr.
+	 */
+	int (*module_file)(void *userdata, const char *objname, char **ret_path, char *reterr,
+			   size_t errsize);
+	void *userdata;
 	char *const *patches;	  /* unified diffs, applied in order (required) */
 	const char *work_dir;	  /* scratch (required) */
 	const char *name;	  /* module name (required) */

@@ -999,28 +999,39 @@ static int run_step(struct runner *run, char **argv, const char *step, char *ret
 		    line[0] ? line : "no output", run->log_path);
 }
 
-/* "vermagic=..." from the module's .modinfo, or NULL. */
-static char *module_vermagic(const char *path)
+int klp_module_modinfo(const char *path, const char *key, char **ret)
 {
 	_cleanup_(in_elf_release) struct in_elf in = { 0 };
+	size_t klen = strlen(key);
 	char err[256];
 	ssize_t i;
+	int r;
 
-	if (in_elf_load(&in, path, err, sizeof(err)) < 0)
-		return NULL;
+	r = in_elf_load(&in, path, err, sizeof(err));
+	if (r < 0)
+		return r;
 	i = find_section(&in, ".modinfo");
 	if (i < 0 || !in.data[i])
-		return NULL;
+		return -EBADMSG;
 	for (const char *p = in.data[i]->d_buf, *end = p + in.data[i]->d_size; p < end;) {
 		const char *nul = memchr(p, '\0', (size_t)(end - p));
 
 		if (!nul)
 			break;
-		if (strncmp(p, "vermagic=", 9) == 0)
-			return strdup(p + 9);
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			*ret = strdup(p + klen + 1);
+			return *ret ? 0 : -ENOMEM;
+		}
 		p = nul + 1;
 	}
-	return NULL;
+	return -ENOENT;
+}
+
+static char *module_vermagic(const char *path)
+{
+	char *v = NULL;
+
+	return klp_module_modinfo(path, "vermagic", &v) < 0 ? NULL : v;
 }
 
 static int add_report(json_t *report, const struct klp_module_options *o,

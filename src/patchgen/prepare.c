@@ -31,6 +31,25 @@ static const char placeholder_text[] = "The real System.map is in";
 static const char no_symbol_table[] =
 	"no symbol table: install linux-image-%s-dbg or give --kallsyms FILE";
 
+int prepare_needs_kallsyms(const struct kernel_entry *k)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[4096];
+	ssize_t n;
+
+	if (!k->system_map)
+		return 1;
+	fd = open(k->system_map, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	/* Only the placeholder is that short; a real map is megabytes. */
+	return (size_t)n < sizeof(buf) && memmem(buf, (size_t)n, placeholder_text,
+						  strlen(placeholder_text));
+}
+
 void prepare_result_release(struct prepare_result *r)
 {
 	if (!r)
@@ -45,6 +64,7 @@ void prepare_result_release(struct prepare_result *r)
 	free(r->symvers_path);
 	free(r->symbol_table);
 	free(r->symbol_table_kind);
+	free(r->symbol_table_source);
 	free(r->symbol_table_note);
 	strv_free(r->config_changes);
 	strv_free(r->warnings);
@@ -585,10 +605,12 @@ static char **json_to_strv(const json_t *a)
 
 /*
  * 1 and the recorded config changes when the state in the directory was
- * made from exactly these inputs and its obj/.config is intact; 0 when it
- * must be redone.
+ * made from exactly these inputs and its obj/.config is intact; 2 (and the
+ * .config's hash) when only the symbol table differs, which needs no make;
+ * 0 when it must be redone.
  */
-static int state_fresh(const struct inputs *in, char ***ret_changes, char ***ret_warnings)
+static int state_fresh(const struct inputs *in, char ***ret_changes, char ***ret_warnings,
+		       char ret_dotconfig_hash[static 65])
 {
 	_cleanup_(jsonp) json_t *j = NULL;
 	_cleanup_free_ char *text = NULL, *dotconfig = NULL, *dotconfig_path = NULL;
@@ -610,7 +632,6 @@ static int state_fresh(const struct inputs *in, char ***ret_changes, char ***ret
 	    !json_str_eq(j, "config_hash", in->config_hash) ||
 	    !json_strv_eq(json_object_get(j, "make_args"), in->make_args) ||
 	    !json_file_eq(j, "symvers", &in->symvers) ||
-	    !json_file_eq(j, "symbol_table", &in->symtab) ||
 	    !json_is_array(json_object_get(j, "config_changes")) ||
 	    !json_is_array(json_object_get(j, "warnings")))
 		return 0;
@@ -627,8 +648,10 @@ static int state_fresh(const struct inputs *in, char ***ret_changes, char ***ret
 		*ret_warnings = strv_free(*ret_warnings);
 		return -ENOMEM;
 	}
-	return 1;
+	memcpy(ret_dotconfig_hash, hash, sizeof(hash));
+	return json_file_eq(j, "symbol_table", &in->symtab) ? 1 : 2;
 }
+
 
 static int step_failed(char *reterr, size_t errsize, const char *step, int r, int status,
 		       int log_fd, off_t start, const struct inputs *in)
@@ -806,6 +829,8 @@ static int inputs_init(struct inputs *in, const struct kernel_entry *k, const ch
 					o->kallsyms);
 		if (r < 0)
 			return r;
+		if (o->kallsyms_source)
+			in->symtab.source = o->kallsyms_source;
 	}
 	if (!in->symtab.data &&
 	    asprintf(&in->symtab_note, no_symbol_table, strempty(k->release) ? "REL" : k->release) < 0) {
@@ -837,9 +862,11 @@ static int result_fill(struct inputs *in, char **changes, bool cached, struct pr
 	if (in->symtab.data) {
 		res.symbol_table = path_join(in->target, in->symtab.kind);
 		res.symbol_table_kind = strdup(in->symtab.kind);
+		res.symbol_table_source = strdup(in->symtab.source);
 	}
 	if ((in->symvers.data && !res.symvers_path) ||
-	    (in->symtab.data && (!res.symbol_table || !res.symbol_table_kind))) {
+	    (in->symtab.data &&
+	     (!res.symbol_table || !res.symbol_table_kind || !res.symbol_table_source))) {
 		prepare_result_release(&res);
 		return -ENOMEM;
 	}
@@ -854,6 +881,42 @@ static int write_into(const char *dir, const char *name, const char *data, size_
 	if (!p)
 		return -ENOMEM;
 	return write_file_atomic(p, data, len, 0644);
+}
+
+/* Replaces the symbol table copies of a prepared tree (target/ and obj/System.map). */
+static int symtab_replace(const struct inputs *in, char *reterr, size_t errsize)
+{
+	static const char *const kinds[] = { "System.map", "kallsyms" };
+	_cleanup_free_ char *obj_map = path_join(in->obj, "System.map");
+	int r;
+
+	if (!obj_map)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		_cleanup_free_ char *p = path_join(in->target, kinds[i]);
+
+		if (!p)
+			return -ENOMEM;
+		if (unlink(p) < 0 && errno != ENOENT) {
+			r = -errno;
+			snprintf(reterr, errsize, "cannot remove '%s': %s", p, strerror(-r));
+			return r;
+		}
+	}
+	if (unlink(obj_map) < 0 && errno != ENOENT) {
+		r = -errno;
+		snprintf(reterr, errsize, "cannot remove '%s': %s", obj_map, strerror(-r));
+		return r;
+	}
+	if (!in->symtab.data)
+		return 0;
+	r = write_into(in->target, in->symtab.kind, in->symtab.data, in->symtab.len);
+	if (r >= 0 && streq(in->symtab.kind, "System.map"))
+		r = write_into(in->obj, "System.map", in->symtab.data, in->symtab.len);
+	if (r < 0)
+		snprintf(reterr, errsize, "cannot copy the %s into '%s': %s", in->symtab.kind,
+			 in->dir, strerror(-r));
+	return r;
 }
 
 /* olddefconfig, the drift check, modules_prepare and the target's files; no state. */
@@ -989,7 +1052,7 @@ int kernel_prepare(const struct kernel_entry *k, const char *config_text,
 		return lock_fd;
 	}
 
-	r = state_fresh(&in, &changes, &warnings);
+	r = state_fresh(&in, &changes, &warnings, dotconfig_hash);
 	if (r < 0)
 		return r;
 	if (r > 0) {
@@ -1000,9 +1063,33 @@ int kernel_prepare(const struct kernel_entry *k, const char *config_text,
 			changes_message(changes, reterr, errsize);
 			return -EPROTO;
 		}
+	}
+	if (r == 2) {
+		/* Only the symbol table is new: swap it in, the tree stays. */
+		log_debug("prepare: '%s' is prepared, replacing its symbol table", in.dir);
+		if (unlink(in.state_path) < 0 && errno != ENOENT) {
+			r = -errno;
+			snprintf(reterr, errsize, "cannot remove '%s': %s", in.state_path,
+				 strerror(-r));
+			return r;
+		}
+		r = symtab_replace(&in, reterr, errsize);
+		if (r < 0)
+			return r;
+		r = state_write(&in, dotconfig_hash, changes);
+		if (r < 0) {
+			snprintf(reterr, errsize, "cannot write '%s': %s", in.state_path,
+				 strerror(-r));
+			return r;
+		}
+		return result_fill(&in, TAKE_PTR(changes), true, ret);
+	}
+	if (r == 1) {
 		log_debug("prepare: '%s' is prepared, reusing it", in.dir);
 		return result_fill(&in, TAKE_PTR(changes), true, ret);
 	}
+	changes = strv_free(changes);
+	warnings = strv_free(warnings);
 
 	/* The state goes first, so a failure below never leaves one behind. */
 	if (unlink(in.state_path) < 0 && errno != ENOENT) {

@@ -33,12 +33,15 @@
  * "source_dir", "build_dir", "cc", "cc_version", "cc_mismatch",
  * "config_hash" (SHA256 of the config given), "dotconfig_hash" (of obj/.config
  * after make), "config_changes" (strv, see below), "make_args", "symvers" and
- * "symbol_table" ({"kind": "System.map"|"kallsyms", "source", "path",
- * "sha256"} or null), "symbol_table_note", "prepared_at" (RFC 3339 UTC)}.
+ * "symbol_table" ({"kind": "System.map"|"kallsyms", "source" (the file, or
+ * "vm" for a kallsyms captured by booting the kernel), "path", "sha256"} or
+ * null), "symbol_table_note", "prepared_at" (RFC 3339 UTC)}.
  * A state matching every input (kernel, release, version, source tree,
  * config, compiler version text, the SHA256 of Module.symvers and of the
  * symbol table) and whose obj/.config still has its recorded hash is reused
- * as is; anything else removes the directory and prepares again.
+ * as is; one that differs only in the symbol table gets the new table in
+ * target/ (and obj/System.map) without running make; anything else removes
+ * the directory and prepares again.
  */
 #ifndef TUXTAPE_PATCHGEN_PREPARE_H
 #define TUXTAPE_PATCHGEN_PREPARE_H
@@ -60,6 +63,8 @@ struct prepare_options {
 	const char *source_dir; /* the kernel's clean source tree, never modified (required) */
 	const char *symvers;	/* the target's Module.symvers (Debian: linux-headers), or NULL */
 	const char *kallsyms;	/* a saved /proc/kallsyms of the target, or NULL */
+	const char *kallsyms_source; /* recorded as the symbol table's "source" instead of
+				      * the kallsyms path ("vm": captured by booting it) */
 	bool force;		/* accept a compiler mismatch and config changes, recording them */
 	unsigned timeout_s;	/* bound on all make steps together; 0: none */
 	unsigned jobs;		/* make -j; 0: the number of online CPUs */
@@ -76,6 +81,7 @@ struct prepare_result {
 	char *symvers_path;    /* pristine copy under target/, or NULL */
 	char *symbol_table;    /* pristine System.map or kallsyms copy under target/, or NULL */
 	char *symbol_table_kind; /* "System.map", "kallsyms" or NULL */
+	char *symbol_table_source; /* the file it came from, or o->kallsyms_source, or NULL */
 	char *symbol_table_note; /* why there is none ("no symbol table: install ..."), or NULL */
 	char **config_changes; /* strv "CONFIG_X: old -> new" (only non-empty under force), never NULL */
 	char **warnings;       /* strv of non-fatal notes, never NULL */
@@ -118,5 +124,12 @@ int kernel_prepare(const struct kernel_entry *k, const char *config_text,
 
 /* Frees what *r holds and zeroes it; a zeroed result is fine. */
 void prepare_result_release(struct prepare_result *r);
+
+/*
+ * 1 when k has no real symbol table (no System.map, or Debian's one-line
+ * placeholder), so the caller should find a kallsyms; 0 when its
+ * System.map is one; a negative errno when it cannot be read.
+ */
+int prepare_needs_kallsyms(const struct kernel_entry *k);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fileio.h"
 #include "initramfs.h"
@@ -17,7 +19,8 @@
 
 /* Applets /init and typical test scripts use; everything else via "busybox X". */
 static const char *const applets[] = {
-	"sh",    "[",     "awk",     "cat",   "cp",    "cut",   "dmesg", "echo",     "false",
+	"sh",    "[",     "awk",     "base64", "cat", "cp",    "cut",   "dmesg", "echo",    "false",
+	"gzip",
 	"find",  "grep",  "head",    "insmod", "ip",   "kill",  "ln",    "ls",       "lsmod",
 	"mkdir", "modinfo", "mount", "mv",    "poweroff", "printf", "ps", "reboot",  "rm",
 	"rmmod", "sed",   "seq",     "sleep", "stat",  "sync",  "tail",  "tee",      "test",
@@ -254,30 +257,17 @@ int verify_init_script(const struct verify_spec *spec, char **ret)
 	return 0;
 }
 
-int verify_build_initramfs(const struct verify_config *cfg, const struct verify_spec *spec,
-			   const char *path)
+/* Directories (tmp and tests world-writable), /dev/console, busybox and its applets. */
+static int add_base(struct initramfs *ir, const struct verify_config *cfg,
+		    const char *const *dirs, size_t n_dirs)
 {
-	static const char *const dirs[] = { "bin", "dev", "proc", "sys", "tmp", "root",
-					    "modules", "modules/deps", "tests" };
-	_cleanup_(initramfs_freep) struct initramfs *ir = NULL;
-	_cleanup_free_ char *init = NULL, *modpath = NULL;
-	size_t i = 0;
-	int r;
+	int r = 0;
 
-	r = verify_init_script(spec, &init);
-	if (r < 0)
-		return r;
-	ir = initramfs_new();
-	modpath = strdup("modules/");
-	if (!ir || !modpath)
-		return -ENOMEM;
-	for (size_t k = 0; k < ARRAY_SIZE(dirs); k++) {
+	for (size_t k = 0; r >= 0 && k < n_dirs; k++)
 		r = initramfs_add_dir(ir, dirs[k], dirs[k][0] == 't' ? 01777 : 0755);
-		if (r < 0)
-			return r;
-	}
 	/* The kernel opens /dev/console for /init before devtmpfs is mounted. */
-	r = initramfs_add_chardev(ir, "dev/console", 0600, 5, 1);
+	if (r >= 0)
+		r = initramfs_add_chardev(ir, "dev/console", 0600, 5, 1);
 	if (r >= 0)
 		r = initramfs_add_host_file(ir, "bin/busybox", 0755,
 					    cfg->busybox ? cfg->busybox : "/bin/busybox");
@@ -287,6 +277,26 @@ int verify_build_initramfs(const struct verify_config *cfg, const struct verify_
 		snprintf(link, sizeof(link), "bin/%s", applets[k]);
 		r = initramfs_add_symlink(ir, link, "busybox");
 	}
+	return r;
+}
+
+int verify_build_initramfs(const struct verify_config *cfg, const struct verify_spec *spec,
+			   const char *path)
+{
+	static const char *const dirs[] = { "bin", "dev", "proc", "sys", "tmp", "root",
+					    "modules", "modules/deps", "tests" };
+	_cleanup_(initramfs_freep) struct initramfs *ir = NULL;
+	_cleanup_free_ char *init = NULL;
+	size_t i = 0;
+	int r;
+
+	r = verify_init_script(spec, &init);
+	if (r < 0)
+		return r;
+	ir = initramfs_new();
+	if (!ir)
+		return -ENOMEM;
+	r = add_base(ir, cfg, dirs, ARRAY_SIZE(dirs));
 	if (r >= 0)
 		r = initramfs_add_file(ir, "init", 0755, init, strlen(init));
 	for (char **d = spec->deps; r >= 0 && d && *d; d++, i++) {
@@ -462,6 +472,14 @@ int verify_parse_console(const char *text, size_t len, struct verify_result *ret
 	return 0;
 }
 
+static enum qemu_accel pick_accel(const struct verify_config *cfg)
+{
+	if (cfg->accel == QEMU_ACCEL_KVM || cfg->accel == QEMU_ACCEL_TCG)
+		return cfg->accel;
+	return qemu_pick_accel(cfg->qemu, cfg->kernel, cfg->busybox ? cfg->busybox : "/bin/busybox",
+			       cfg->work_dir);
+}
+
 int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 	       struct verify_result *ret)
 {
@@ -470,7 +488,7 @@ int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 	struct verify_result res;
 	char append[128];
 	int loglevel = cfg->loglevel >= 0 && cfg->loglevel <= 8 ? cfg->loglevel : DEFAULT_LOGLEVEL;
-	enum qemu_accel accel = cfg->accel;
+	enum qemu_accel accel;
 	struct qemu_opts opts;
 	int r;
 
@@ -484,10 +502,7 @@ int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 	r = verify_build_initramfs(cfg, spec, initrd);
 	if (r < 0)
 		return r;
-	if (accel != QEMU_ACCEL_KVM && accel != QEMU_ACCEL_TCG)
-		accel = qemu_pick_accel(cfg->qemu, cfg->kernel,
-					cfg->busybox ? cfg->busybox : "/bin/busybox",
-					cfg->work_dir);
+	accel = pick_accel(cfg);
 	/* panic=-1 with -no-reboot turns a guest panic into a qemu exit. */
 	/*
 	 * initcall_debug only works from the command line (its tracepoint probes
@@ -580,4 +595,456 @@ int verify_result_to_json(const struct verify_result *r, bool with_log, json_t *
 	}
 	*ret = o;
 	return 0;
+}
+
+/* ---- kallsyms mode ---- */
+
+#define KALLSYMS_BEGIN "TUXTAPE-KALLSYMS-BEGIN"
+#define KALLSYMS_END "TUXTAPE-KALLSYMS-END"
+#define KALLSYMS_ERROR "TUXTAPE-KALLSYMS-ERROR"
+/* busybox base64 wraps at 76; anything longer is not its output. */
+#define BASE64_LINE_MAX 76
+
+static const char kallsyms_init[] =
+	"#!/bin/sh\n"
+	"# Generated by tuxtape: prints /proc/kallsyms on the console, powers off.\n"
+	"export PATH=/bin\n"
+	"mount -t proc proc /proc\n"
+	"# Only emergencies reach the console: nothing may break into the dump.\n"
+	"echo 1 > /proc/sys/kernel/printk\n"
+	"echo 0 > /proc/sys/kernel/kptr_restrict\n"
+	"if cat /proc/kallsyms > /tmp/kallsyms && gzip -c /tmp/kallsyms > /tmp/kallsyms.gz; then\n"
+	"\tlines=$(wc -l < /tmp/kallsyms)\n"
+	"\tbytes=$(wc -c < /tmp/kallsyms)\n"
+	"\techo \"" KALLSYMS_BEGIN " %d $(uname -r)\"\n"
+	"\tbase64 /tmp/kallsyms.gz && echo \"" KALLSYMS_END " $lines $bytes\" ||\n"
+	"\t\techo \"" KALLSYMS_ERROR " base64 failed\"\n"
+	"else\n"
+	"\techo \"" KALLSYMS_ERROR " cannot read or compress /proc/kallsyms\"\n"
+	"fi\n"
+	"poweroff -f\n"
+	"sleep 10\n";
+
+void verify_kallsyms_release(struct verify_kallsyms *k)
+{
+	if (!k)
+		return;
+	free(k->text);
+	*k = (struct verify_kallsyms){ 0 };
+}
+
+int verify_kallsyms_init_script(char **ret)
+{
+	char *s;
+
+	if (asprintf(&s, kallsyms_init, VERIFY_KALLSYMS_PROTOCOL) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+static int fail(char *reterr, size_t errsize, int r, const char *fmt, ...) _printf_(4, 5);
+static int fail(char *reterr, size_t errsize, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reterr && errsize) {
+		va_start(ap, fmt);
+		vsnprintf(reterr, errsize, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static int base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decoder state across lines: a quantum may not straddle the final padding. */
+struct b64 {
+	unsigned char *out;
+	size_t len, cap;
+	unsigned quad[4];
+	int nq;
+	bool ended; /* '=' seen: nothing may follow */
+};
+
+/* Adds one console line of base64; -EBADMSG on anything else. */
+static int b64_line(struct b64 *b, const char *s, size_t n)
+{
+	if (n > BASE64_LINE_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		int v = base64_value(s[i]);
+
+		if (b->ended)
+			return -EBADMSG;
+		if (s[i] == '=') {
+			/* "xx==" or "xxx=": 2 or 3 characters then padding to the quantum's end. */
+			if (b->nq < 2)
+				return -EBADMSG;
+			if (b->nq == 2 && (i + 1 >= n || s[i + 1] != '='))
+				return -EBADMSG;
+			if (b->len + (size_t)b->nq - 1 > b->cap)
+				return -EFBIG;
+			b->out[b->len++] = (unsigned char)(b->quad[0] << 2 | b->quad[1] >> 4);
+			if (b->nq == 3)
+				b->out[b->len++] = (unsigned char)(b->quad[1] << 4 | b->quad[2] >> 2);
+			i += b->nq == 2 ? 1 : 0;
+			b->nq = 0;
+			b->ended = true;
+			continue;
+		}
+		if (v < 0)
+			return -EBADMSG;
+		b->quad[b->nq++] = (unsigned)v;
+		if (b->nq < 4)
+			continue;
+		if (b->len + 3 > b->cap)
+			return -EFBIG;
+		b->out[b->len++] = (unsigned char)(b->quad[0] << 2 | b->quad[1] >> 4);
+		b->out[b->len++] = (unsigned char)(b->quad[1] << 4 | b->quad[2] >> 2);
+		b->out[b->len++] = (unsigned char)(b->quad[2] << 6 | b->quad[3]);
+		b->nq = 0;
+	}
+	return 0;
+}
+
+/* gunzip of a whole member into at most max bytes; the gzip trailer's CRC and size are checked. */
+static int gunzip(const unsigned char *in, size_t in_len, size_t max, char **ret, size_t *ret_len,
+		  char *reterr, size_t errsize)
+{
+	z_stream zs = { 0 };
+	_cleanup_free_ char *out = NULL;
+	size_t cap = in_len * 8 + 4096, len = 0;
+	int zr;
+
+	if (cap > max + 1)
+		cap = max + 1;
+	out = malloc(cap + 1);
+	if (!out || inflateInit2(&zs, 15 + 16) != Z_OK)
+		return -ENOMEM;
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)in_len;
+	for (;;) {
+		if (len == cap) {
+			char *p;
+
+			if (cap > max) {
+				inflateEnd(&zs);
+				return fail(reterr, errsize, -EFBIG,
+					    "the dump is larger than %u bytes decompressed", (unsigned)max);
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			p = realloc(out, cap + 1);
+			if (!p) {
+				inflateEnd(&zs);
+				return -ENOMEM;
+			}
+			out = p;
+		}
+		zs.next_out = (Bytef *)out + len;
+		zs.avail_out = (uInt)(cap - len);
+		zr = inflate(&zs, Z_NO_FLUSH);
+		len = cap - zs.avail_out;
+		if (zr == Z_STREAM_END)
+			break;
+		if (zr == Z_BUF_ERROR && zs.avail_in == 0) {
+			inflateEnd(&zs);
+			return fail(reterr, errsize, -EBADMSG, "the dump's gzip data is truncated");
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			inflateEnd(&zs);
+			return fail(reterr, errsize, -EBADMSG, "the dump's gzip data is corrupt (%s)",
+				    zs.msg ? zs.msg : "inflate failed");
+		}
+	}
+	if (len > max) {
+		inflateEnd(&zs);
+		return fail(reterr, errsize, -EFBIG, "the dump is larger than %u bytes decompressed",
+			    (unsigned)max);
+	}
+	if (zs.avail_in != 0) {
+		inflateEnd(&zs);
+		return fail(reterr, errsize, -EBADMSG, "%u bytes of garbage after the dump's gzip data",
+			    zs.avail_in);
+	}
+	inflateEnd(&zs);
+	out[len] = '\0';
+	*ret = TAKE_PTR(out);
+	*ret_len = len;
+	return 0;
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Every line "ADDRESS TYPE NAME[\t[MODULE]]"; text symbols must have real addresses. */
+static int kallsyms_check(const char *text, size_t len, size_t *ret_lines, char *reterr,
+			  size_t errsize)
+{
+	size_t line_no = 0, zero_text = 0, text_syms = 0;
+
+	for (size_t i = 0; i < len;) {
+		const char *s = text + i, *nl = memchr(s, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - s) : len - i, a = 0, e;
+		bool zero = true;
+
+		line_no++;
+		if (!nl)
+			return fail(reterr, errsize, -EBADMSG,
+				    "kallsyms line %zu: no newline at the end of the dump", line_no);
+		i += n + 1;
+		while (a < n && is_hex(s[a])) {
+			zero = zero && s[a] == '0';
+			a++;
+		}
+		if (a == 0 || a > 16 || a + 3 >= n || s[a] != ' ' ||
+		    !((s[a + 1] >= 'a' && s[a + 1] <= 'z') || (s[a + 1] >= 'A' && s[a + 1] <= 'Z')) ||
+		    s[a + 2] != ' ')
+			return fail(reterr, errsize, -EBADMSG,
+				    "kallsyms line %zu: expected 'ADDRESS TYPE NAME'", line_no);
+		for (e = a + 3; e < n && s[e] != '\t' && s[e] != ' '; e++)
+			if ((unsigned char)s[e] < 0x21 || (unsigned char)s[e] > 0x7e)
+				return fail(reterr, errsize, -EBADMSG,
+					    "kallsyms line %zu: bad byte in the name", line_no);
+		if (e < n && (s[e] != '\t' || e + 3 > n || s[e + 1] != '[' || s[n - 1] != ']'))
+			return fail(reterr, errsize, -EBADMSG,
+				    "kallsyms line %zu: expected '\\t[MODULE]' after the name",
+				    line_no);
+		if (s[a + 1] == 't' || s[a + 1] == 'T') {
+			text_syms++;
+			zero_text += zero;
+		}
+	}
+	if (line_no == 0)
+		return fail(reterr, errsize, -EBADMSG, "the dump is empty");
+	if (zero_text)
+		return fail(reterr, errsize, -EBADMSG,
+			    "%zu of %zu text symbols have address 0: the kernel hid the addresses "
+			    "(kptr_restrict)", zero_text, text_syms);
+	*ret_lines = line_no;
+	return 0;
+}
+
+static bool valid_release(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VERIFY_RELEASE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!safe_name_char(s[i]) && s[i] != '.' && s[i] != '+')
+			return false;
+	return true;
+}
+
+int verify_kallsyms_decode(const char *console, size_t len, struct verify_kallsyms *ret,
+			   char *reterr, size_t errsize)
+{
+	struct verify_kallsyms k = { 0 };
+	struct b64 b = { 0 };
+	_cleanup_free_ unsigned char *gz = NULL;
+	const char *p = console, *end = console + len;
+	size_t line_no = 0, begin_line = 0, want_lines = 0, want_bytes = 0;
+	bool in_dump = false, ended = false;
+	int r;
+
+	while (p < end && !ended) {
+		const char *ls = p, *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[256];
+		const char *m;
+
+		p += ll + (nl ? 1 : 0);
+		line_no++;
+		snprintf(line, sizeof(line), "%.*s", (int)(ll < sizeof(line) ? ll : sizeof(line) - 1),
+			 ls);
+		if (!in_dump) {
+			int proto = 0;
+			char rel[VERIFY_RELEASE_MAX + 2] = "";
+
+			if ((m = strstr(line, KALLSYMS_ERROR)))
+				return fail(reterr, errsize, -EIO, "the guest reported: %.200s",
+					    m + strlen(KALLSYMS_ERROR) + (m[strlen(KALLSYMS_ERROR)] != 0));
+			m = strstr(line, KALLSYMS_BEGIN " ");
+			if (!m)
+				continue;
+			if (sscanf(m + strlen(KALLSYMS_BEGIN), "%d %65s", &proto, rel) != 2 ||
+			    proto != VERIFY_KALLSYMS_PROTOCOL || !valid_release(rel))
+				return fail(reterr, errsize, -EBADMSG,
+					    "console line %zu: bad '%s' marker", line_no,
+					    KALLSYMS_BEGIN);
+			memcpy(k.release, rel, strlen(rel) + 1);
+			begin_line = line_no;
+			in_dump = true;
+			/* Base64 is 4/3 of the gzip bytes; the console bounds it. */
+			b.cap = (size_t)(end - p) / 4 * 3 + 3;
+			gz = malloc(b.cap ? b.cap : 1);
+			if (!gz)
+				return -ENOMEM;
+			b.out = gz;
+			continue;
+		}
+		if (strncmp(line, KALLSYMS_END, strlen(KALLSYMS_END)) == 0) {
+			char extra;
+
+			if (sscanf(line + strlen(KALLSYMS_END), "%zu %zu %c", &want_lines, &want_bytes,
+				   &extra) != 2)
+				return fail(reterr, errsize, -EBADMSG,
+					    "console line %zu: bad '%s' marker", line_no,
+					    KALLSYMS_END);
+			ended = true;
+			continue;
+		}
+		if (strncmp(line, KALLSYMS_ERROR, strlen(KALLSYMS_ERROR)) == 0)
+			return fail(reterr, errsize, -EIO, "the guest reported: %.200s",
+				    line + strlen(KALLSYMS_ERROR));
+		if (ll == 0)
+			continue;
+		r = b64_line(&b, ls, ll);
+		if (r == -EFBIG)
+			return fail(reterr, errsize, -EBADMSG, "console line %zu: too much base64",
+				    line_no);
+		if (r < 0)
+			return fail(reterr, errsize, -EBADMSG,
+				    "console line %zu: not base64 inside the dump: '%.60s'", line_no,
+				    line);
+	}
+	if (!begin_line)
+		return fail(reterr, errsize, -EIO, "the guest printed no %s marker", KALLSYMS_BEGIN);
+	if (!ended)
+		return fail(reterr, errsize, -EBADMSG,
+			    "the dump that began on console line %zu is truncated: no %s marker",
+			    begin_line, KALLSYMS_END);
+	if (b.nq != 0)
+		return fail(reterr, errsize, -EBADMSG, "the dump's base64 ends mid-quantum");
+	r = gunzip(gz, b.len, VERIFY_KALLSYMS_MAX, &k.text, &k.len, reterr, errsize);
+	if (r < 0)
+		return r;
+	if (k.len != want_bytes)
+		r = fail(reterr, errsize, -EBADMSG, "the dump has %zu bytes, the guest counted %zu",
+			 k.len, want_bytes);
+	else
+		r = kallsyms_check(k.text, k.len, &k.lines, reterr, errsize);
+	if (r >= 0 && k.lines != want_lines)
+		r = fail(reterr, errsize, -EBADMSG, "the dump has %zu lines, the guest counted %zu",
+			 k.lines, want_lines);
+	if (r < 0) {
+		verify_kallsyms_release(&k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
+/* The last non-empty line of text, for "what did the guest say". */
+static void last_line(const char *text, size_t len, char *buf, size_t size)
+{
+	size_t e = len, s;
+
+	while (e > 0 && (text[e - 1] == '\n' || text[e - 1] == ' '))
+		e--;
+	s = e;
+	while (s > 0 && text[s - 1] != '\n')
+		s--;
+	snprintf(buf, size, "%.*s", (int)(e - s), text + s);
+}
+
+int verify_capture_kallsyms(const struct verify_config *cfg, struct verify_kallsyms *ret,
+			    char *reterr, size_t errsize)
+{
+	static const char *const dirs[] = { "bin", "dev", "proc", "tmp" };
+	_cleanup_(initramfs_freep) struct initramfs *ir = NULL;
+	_cleanup_free_ char *init = NULL, *initrd = NULL;
+	struct qemu_output out = { 0 };
+	struct verify_kallsyms k;
+	struct qemu_opts opts;
+	char last[160];
+	unsigned timeout_s;
+	int r;
+
+	if (!cfg || !cfg->kernel || !cfg->work_dir)
+		return fail(reterr, errsize, -EINVAL, "kallsyms capture: no kernel or work directory");
+	if (access(cfg->kernel, R_OK) < 0) {
+		r = -errno;
+		return fail(reterr, errsize, r, "cannot read the kernel image '%s': %s", cfg->kernel,
+			    strerror(-r));
+	}
+	timeout_s = cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S;
+	initrd = path_join(cfg->work_dir, cfg->gzip ? "kallsyms.cpio.gz" : "kallsyms.cpio");
+	ir = initramfs_new();
+	if (!initrd || !ir)
+		return -ENOMEM;
+	r = verify_kallsyms_init_script(&init);
+	if (r >= 0)
+		r = add_base(ir, cfg, dirs, ARRAY_SIZE(dirs));
+	if (r >= 0)
+		r = initramfs_add_file(ir, "init", 0755, init, strlen(init));
+	if (r >= 0)
+		r = initramfs_finish(ir);
+	if (r >= 0)
+		r = initramfs_write(ir, initrd, cfg->gzip);
+	if (r < 0)
+		return fail(reterr, errsize, r, "cannot build the initramfs '%s': %s", initrd,
+			    strerror(-r));
+	opts = (struct qemu_opts){
+		.binary = cfg->qemu,
+		.kernel = cfg->kernel,
+		.initrd = initrd,
+		.append = "console=ttyS0 panic=-1 quiet loglevel=1 nokaslr",
+		.accel = pick_accel(cfg),
+		.memory_mb = cfg->memory_mb,
+		.timeout_ms = 1000 * timeout_s,
+		.console_max = VERIFY_KALLSYMS_CONSOLE_MAX,
+		.marker = KALLSYMS_BEGIN,
+		.end_marker = KALLSYMS_END,
+	};
+	r = qemu_run(&opts, &out);
+	if (r < 0)
+		return fail(reterr, errsize, r, "cannot run '%s': %s",
+			    cfg->qemu ? cfg->qemu : "qemu-system-x86_64", strerror(-r));
+	if (out.console_truncated) {
+		qemu_output_release(&out);
+		return fail(reterr, errsize, -EFBIG, "the guest printed more than %u bytes",
+			    VERIFY_KALLSYMS_CONSOLE_MAX);
+	}
+	r = verify_kallsyms_decode(out.console, out.console_len, &k, reterr, errsize);
+	if (r < 0 && out.timed_out && !strstr(out.console, KALLSYMS_END)) {
+		last_line(out.console, out.console_len, last, sizeof(last));
+		r = fail(reterr, errsize, -ETIMEDOUT,
+			 "no complete kallsyms dump after %u s (last console line: '%s')", timeout_s,
+			 last);
+	} else if (r < 0 && !strstr(out.console, KALLSYMS_BEGIN)) {
+		size_t l = reterr ? strlen(reterr) : 0;
+
+		last_line(out.console, out.console_len, last, sizeof(last));
+		if (out.stderr_text && out.stderr_text[0])
+			snprintf(last, sizeof(last), "%s%.*s",
+				 strncmp(out.stderr_text, "qemu", 4) ? "qemu: " : "",
+				 (int)strcspn(out.stderr_text, "\n"), out.stderr_text);
+		if (reterr && l < errsize)
+			snprintf(reterr + l, errsize - l, " (%s)", last);
+	}
+	if (r >= 0) {
+		k.accel = opts.accel;
+		k.boot_ms = out.marker_ms;
+		k.total_ms = out.elapsed_ms;
+		*ret = k;
+	}
+	qemu_output_release(&out);
+	return r;
 }

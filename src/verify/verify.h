@@ -2,7 +2,7 @@
 /*
  * Verification harness: boots a kernel under qemu with an initramfs we build
  * (busybox + a generated /init), loads the module under test and reports what
- * happened.
+ * happened; or, in kallsyms mode (below), reads the kernel's /proc/kallsyms.
  *
  * The /init protocol, one marker per console line ("TUXTAPE-" may follow
  * kernel noise on the same line):
@@ -149,5 +149,66 @@ int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 
 /* JSON form; the console log only when with_log.  -ENOMEM. */
 int verify_result_to_json(const struct verify_result *r, bool with_log, json_t **ret);
+
+/*
+ * Kallsyms mode: boots the kernel to read its symbol table.  The /init
+ * protocol, each marker on a line of its own:
+ *   TUXTAPE-KALLSYMS-BEGIN <protocol> <uname -r>
+ *   <base64 of "gzip -c /proc/kallsyms">
+ *   TUXTAPE-KALLSYMS-END <lines> <bytes>     (of the uncompressed text)
+ * or TUXTAPE-KALLSYMS-ERROR <what>; then poweroff -f.  The kernel boots
+ * with nokaslr, so the addresses are the link-time ones (those of
+ * System.map) and two captures are identical; the console loglevel is 1 so
+ * kernel messages cannot break into the dump.
+ */
+#define VERIFY_KALLSYMS_PROTOCOL 1
+/* Largest decompressed /proc/kallsyms accepted (6.1 with KALLSYMS_ALL: 9 MB). */
+#define VERIFY_KALLSYMS_MAX (64u * 1024 * 1024)
+/* Console bound while capturing (the 6.1 dump is 1.2 MB of base64). */
+#define VERIFY_KALLSYMS_CONSOLE_MAX (32u * 1024 * 1024)
+#define VERIFY_RELEASE_MAX 64
+
+struct verify_kallsyms {
+	char *text;	/* /proc/kallsyms as the guest read it, NUL-terminated */
+	size_t len;
+	size_t lines;
+	char release[VERIFY_RELEASE_MAX + 1]; /* the guest's uname -r */
+	/* Filled by verify_capture_kallsyms() only: */
+	enum qemu_accel accel;
+	uint64_t boot_ms;  /* host time from spawn to TUXTAPE-KALLSYMS-BEGIN */
+	uint64_t total_ms;
+};
+
+void verify_kallsyms_release(struct verify_kallsyms *k);
+
+/* The kallsyms-mode /init (caller frees).  -ENOMEM. */
+int verify_kallsyms_init_script(char **ret);
+
+/*
+ * Finds the dump in console text and decodes it into ret (fresh; release
+ * with verify_kallsyms_release()), checking that it is whole: base64 and
+ * gzip (whose CRC covers the text) intact, the line and byte counts of the
+ * END marker, every line "ADDRESS TYPE NAME[\t[MODULE]]", and no text
+ * symbol at address 0 (what an unprivileged or kptr_restrict=2 read gives).
+ * Errors, with reterr saying what and where (console line numbers):
+ *   -EIO      the guest reported TUXTAPE-KALLSYMS-ERROR, or printed no dump
+ *   -EBADMSG  a malformed, truncated or zero-address dump
+ *   -EFBIG    more than VERIFY_KALLSYMS_MAX bytes once decompressed
+ *   -ENOMEM
+ */
+int verify_kallsyms_decode(const char *console, size_t len, struct verify_kallsyms *ret,
+			   char *reterr, size_t errsize);
+
+/*
+ * Builds the kallsyms initramfs in cfg->work_dir, boots cfg->kernel
+ * (cfg->loglevel, ->initcall_debug are not used; timeout_s 0: 300 s) and
+ * decodes the dump.  Errors as verify_kallsyms_decode(), plus -EINVAL (no
+ * kernel or work_dir), -ENOENT (qemu, kernel or busybox missing),
+ * -ETIMEDOUT (no complete dump in time), -EFBIG (console beyond
+ * VERIFY_KALLSYMS_CONSOLE_MAX); reterr adds qemu's complaint or the last
+ * console line when the guest printed no dump.
+ */
+int verify_capture_kallsyms(const struct verify_config *cfg, struct verify_kallsyms *ret,
+			    char *reterr, size_t errsize);
 
 #endif

@@ -472,8 +472,10 @@ static void test_symbol_tables(void **state)
 	struct fixture *f = *state;
 	_cleanup_free_ char *map = join(f->dir, "System.map"), *ph = join(f->dir, "placeholder"),
 			    *ks = join(f->dir, "kallsyms"), *ks0 = join(f->dir, "kallsyms0"),
-			    *obj_map = NULL, *text = NULL;
+			    *obj_map = NULL, *text = NULL, *target_map = NULL;
 	struct prepare_result r;
+	size_t runs;
+	json_t *j;
 	char err[512];
 
 	write_text(map, SYSTEM_MAP, 0644);
@@ -494,20 +496,61 @@ static void test_symbol_tables(void **state)
 	assert_string_equal(text, SYSTEM_MAP);
 	prepare_result_release(&r);
 
-	/* Debian's placeholder: no table, a note, unless kallsyms is given. */
+	/*
+	 * Debian's placeholder: no table, a note, unless kallsyms is given.  Only
+	 * the table changes: it is swapped in the prepared tree, make does not run.
+	 */
+	runs = count_lines(f->runs);
 	f->k.system_map = ph;
+	assert_int_equal(prepare_needs_kallsyms(&f->k), 1);
 	assert_int_equal(prepare(f, &r, err, sizeof(err)), 0);
-	assert_false(r.cached);
+	assert_true(r.cached);
+	assert_int_equal(count_lines(f->runs), runs);
 	assert_null(r.symbol_table);
 	assert_non_null(strstr(r.symbol_table_note, "no symbol table: install linux-image-"));
+	assert_false(exists(obj_map));
+	target_map = join(r.dir, "target/System.map");
+	assert_false(exists(target_map));
 	prepare_result_release(&r);
 
 	f->o.kallsyms = ks;
+	f->o.kallsyms_source = "vm";
 	assert_int_equal(prepare(f, &r, err, sizeof(err)), 0);
-	assert_false(r.cached);
+	assert_true(r.cached);
+	assert_int_equal(count_lines(f->runs), runs);
 	assert_string_equal(r.symbol_table_kind, "kallsyms");
+	assert_string_equal(r.symbol_table_source, "vm");
 	assert_null(r.symbol_table_note);
+	free(text);
+	text = slurp(r.symbol_table);
+	assert_string_equal(text, KALLSYMS);
+	j = json_load_file(r.state_path, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "symbol_table"),
+							      "source")), "vm");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "symbol_table"),
+							      "kind")), "kallsyms");
+	json_decref(j);
 	prepare_result_release(&r);
+	/* The same again: nothing to do. */
+	assert_int_equal(prepare(f, &r, err, sizeof(err)), 0);
+	assert_true(r.cached);
+	assert_string_equal(r.symbol_table_kind, "kallsyms");
+	prepare_result_release(&r);
+	f->o.kallsyms_source = NULL;
+	/* Without a label the file is the source. */
+	assert_int_equal(prepare(f, &r, err, sizeof(err)), 0);
+	assert_string_equal(r.symbol_table_source, ks);
+	prepare_result_release(&r);
+
+	/* A real System.map makes the kallsyms pointless; a missing one cannot be read. */
+	f->k.system_map = map;
+	assert_int_equal(prepare_needs_kallsyms(&f->k), 0);
+	f->k.system_map = (char *)"/nonexistent/System.map";
+	assert_int_equal(prepare_needs_kallsyms(&f->k), -ENOENT);
+	f->k.system_map = NULL;
+	assert_int_equal(prepare_needs_kallsyms(&f->k), 1);
+	f->k.system_map = ph;
 
 	f->o.kallsyms = ks0;
 	assert_int_equal(prepare(f, &r, err, sizeof(err)), -EBADMSG);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "fileio.h"
@@ -427,6 +429,262 @@ static void test_qemu_missing_binary(void **state)
 	assert_int_equal(qemu_run(&o, &out), -ENOENT);
 }
 
+/* ---- kallsyms mode ---- */
+
+#define assert_contains(s, sub)                                                                    \
+	do {                                                                                       \
+		if (!strstr((s), (sub)))                                                           \
+			fail_msg("'%s' does not contain '%s'", (s), (sub));                        \
+	} while (0)
+
+static const char ksyms[] = "0000000000000000 A fixed_percpu_data\n"
+			    "ffffffff81000000 T _stext\n"
+			    "ffffffff810f4b30 T pick_next_task_fair\n"
+			    "ffffffff810f5000 t update_curr\n"
+			    "ffffffff82000000 d some_data\n"
+			    "ffffffffc0000000 t dummy_setup\t[dummy]\n";
+
+/* gzip -c | base64 (76 columns), as busybox does it in the guest. */
+static char *encode(const char *text, size_t len)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	_cleanup_free_ unsigned char *gz = NULL;
+	_cleanup_strbuf_ struct strbuf sb = { 0 };
+	z_stream zs = { 0 };
+	size_t glen, col = 0;
+
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	gz = malloc(deflateBound(&zs, len) + 32);
+	assert_non_null(gz);
+	zs.next_in = (Bytef *)text;
+	zs.avail_in = (uInt)len;
+	zs.next_out = gz;
+	zs.avail_out = (uInt)(deflateBound(&zs, len) + 32);
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	glen = zs.total_out;
+	deflateEnd(&zs);
+	strbuf_init(&sb, 0);
+	for (size_t i = 0; i < glen; i += 3) {
+		unsigned v = (unsigned)gz[i] << 16 | (i + 1 < glen ? (unsigned)gz[i + 1] << 8 : 0) |
+			     (i + 2 < glen ? gz[i + 2] : 0);
+		char q[5] = { alphabet[v >> 18], alphabet[(v >> 12) & 63],
+			      i + 1 < glen ? alphabet[(v >> 6) & 63] : '=',
+			      i + 2 < glen ? alphabet[v & 63] : '=', 0 };
+
+		assert_int_equal(strbuf_adds(&sb, q), 0);
+		col += 4;
+		if (col == 76 || i + 3 >= glen) {
+			assert_int_equal(strbuf_addch(&sb, '\n'), 0);
+			col = 0;
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A console: boot noise, the markers around the encoded text, more noise. */
+static char *console_for(const char *text, size_t lines, size_t bytes)
+{
+	_cleanup_free_ char *b64 = encode(text, strlen(text));
+	char *c;
+
+	assert_true(asprintf(&c,
+			     "\x1b" "c\x1b[?7l\x1b[2J[    0.000000] Linux version 6.1.0-54-amd64\n"
+			     "TUXTAPE-KALLSYMS-BEGIN 1 6.1.0-54-amd64\n%s"
+			     "TUXTAPE-KALLSYMS-END %zu %zu\n"
+			     "[   10.2] reboot: Power down\n",
+			     b64, lines, bytes) > 0);
+	return c;
+}
+
+static int decode(const char *console, struct verify_kallsyms *k, char *err, size_t errsize)
+{
+	err[0] = '\0';
+	return verify_kallsyms_decode(console, strlen(console), k, err, errsize);
+}
+
+static void test_kallsyms_decode_ok(void **state)
+{
+	_cleanup_free_ char *c = console_for(ksyms, count_lines(ksyms), strlen(ksyms));
+	struct verify_kallsyms k = { 0 };
+	char err[256];
+
+	assert_int_equal(decode(c, &k, err, sizeof(err)), 0);
+	assert_string_equal(k.text, ksyms);
+	assert_int_equal(k.len, strlen(ksyms));
+	assert_int_equal(k.lines, 6);
+	assert_string_equal(k.release, "6.1.0-54-amd64");
+	verify_kallsyms_release(&k);
+	assert_null(k.text);
+}
+
+static void expect_decode(const char *console, int want, const char *msg)
+{
+	struct verify_kallsyms k = { 0 };
+	char err[256];
+
+	assert_int_equal(decode(console, &k, err, sizeof(err)), want);
+	assert_contains(err, msg);
+	assert_null(k.text);
+}
+
+static void test_kallsyms_decode_bad(void **state)
+{
+	size_t lines = count_lines(ksyms), bytes = strlen(ksyms);
+	_cleanup_free_ char *good = console_for(ksyms, lines, bytes);
+	_cleanup_free_ char *c = NULL, *b64 = NULL;
+	char *p;
+
+	/* Truncated: the guest died (or the console was cut) before the END marker. */
+	c = strdup(good);
+	assert_non_null(c);
+	*strstr(c, "TUXTAPE-KALLSYMS-END") = '\0';
+	expect_decode(c, -EBADMSG, "truncated: no TUXTAPE-KALLSYMS-END marker");
+	/* ... or mid-line: the base64 stops short of its quantum. */
+	free(c);
+	c = strdup(good);
+	p = strstr(c, "\nTUXTAPE-KALLSYMS-END");
+	memmove(p - 1, p, strlen(p) + 1);
+	expect_decode(c, -EBADMSG, "ends mid-quantum");
+
+	/* Kernel noise inside the dump. */
+	free(c);
+	b64 = encode(ksyms, bytes);
+	assert_true(asprintf(&c, "TUXTAPE-KALLSYMS-BEGIN 1 6.1.0\n%.20s\n[ 3.1] oops\n%s"
+				 "TUXTAPE-KALLSYMS-END %zu %zu\n", b64, b64 + 21, lines, bytes) > 0);
+	expect_decode(c, -EBADMSG, "console line 3: not base64 inside the dump: '[ 3.1] oops'");
+
+	/* A changed character in the compressed data: inflate or the gzip CRC catches it. */
+	free(c);
+	c = strdup(good);
+	p = strstr(c, "KALLSYMS-BEGIN 1 6.1.0-54-amd64\n") + 31 + 60;
+	*p = *p == 'A' ? 'B' : 'A';
+	{
+		struct verify_kallsyms k = { 0 };
+		char err[256];
+
+		assert_int_equal(decode(c, &k, err, sizeof(err)), -EBADMSG);
+		assert_contains(err, "gzip");
+	}
+
+	/* Counts that do not match what the guest counted. */
+	free(c);
+	c = console_for(ksyms, lines + 1, bytes);
+	expect_decode(c, -EBADMSG, "the dump has 6 lines, the guest counted 7");
+	free(c);
+	c = console_for(ksyms, lines, bytes - 1);
+	expect_decode(c, -EBADMSG, "the dump has 201 bytes, the guest counted 200");
+
+	/* What an unprivileged read gives: every address zero. */
+	free(c);
+	c = console_for("0000000000000000 T _stext\n0000000000000000 t update_curr\n", 2, 57);
+	expect_decode(c, -EBADMSG, "2 of 2 text symbols have address 0");
+
+	/* Malformed table lines. */
+	free(c);
+	c = console_for("ffffffff81000000 T _stext\nnot a symbol line\n", 2, 44);
+	expect_decode(c, -EBADMSG, "kallsyms line 2: expected 'ADDRESS TYPE NAME'");
+	free(c);
+	c = console_for("ffffffff81000000 T _stext [mod]\n", 1, 32);
+	expect_decode(c, -EBADMSG, "kallsyms line 1: expected '\\t[MODULE]'");
+	free(c);
+	c = console_for("ffffffff81000000 T _stext", 1, 25);
+	expect_decode(c, -EBADMSG, "no newline at the end");
+
+	/* Markers. */
+	expect_decode("booting\nTUXTAPE-KALLSYMS-ERROR cannot read or compress /proc/kallsyms\n",
+		      -EIO, "the guest reported: cannot read or compress /proc/kallsyms");
+	expect_decode("booting\nKernel panic - not syncing\n", -EIO,
+		      "printed no TUXTAPE-KALLSYMS-BEGIN marker");
+	expect_decode("TUXTAPE-KALLSYMS-BEGIN 2 6.1.0\nAAAA\nTUXTAPE-KALLSYMS-END 1 1\n", -EBADMSG,
+		      "console line 1: bad 'TUXTAPE-KALLSYMS-BEGIN' marker");
+	expect_decode("TUXTAPE-KALLSYMS-BEGIN 1 6.1/../x\n", -EBADMSG, "bad");
+	expect_decode("TUXTAPE-KALLSYMS-BEGIN 1 6.1.0\nAAAA\nTUXTAPE-KALLSYMS-END x\n", -EBADMSG,
+		      "console line 3: bad 'TUXTAPE-KALLSYMS-END' marker");
+	expect_decode("TUXTAPE-KALLSYMS-BEGIN 1 6.1.0\nAA==AA==\nTUXTAPE-KALLSYMS-END 1 1\n",
+		      -EBADMSG, "console line 2: not base64");
+	expect_decode("TUXTAPE-KALLSYMS-BEGIN 1 6.1.0\n\nTUXTAPE-KALLSYMS-END 0 0\n", -EBADMSG,
+		      "truncated");
+}
+
+static void test_kallsyms_decode_too_big(void **state)
+{
+	size_t n = (size_t)VERIFY_KALLSYMS_MAX + 64;
+	_cleanup_free_ char *big = malloc(n + 1), *c = NULL;
+
+	assert_non_null(big);
+	memset(big, 'x', n);
+	big[n] = '\0';
+	c = console_for(big, 0, n);
+	expect_decode(c, -EFBIG, "larger than");
+}
+
+/* The guest's own tools: busybox gzip and base64 as /init runs them, decoded here. */
+static void test_kallsyms_busybox_roundtrip(void **state)
+{
+	_cleanup_free_ char *dir = test_tmpdir_new(), *in = NULL, *cmd = NULL, *out = NULL,
+			    *init = NULL;
+	struct verify_kallsyms k = { 0 };
+	char err[256] = "";
+	size_t len;
+
+	assert_int_equal(verify_kallsyms_init_script(&init), 0);
+	assert_contains(init, "TUXTAPE-KALLSYMS-BEGIN 1 $(uname -r)");
+	assert_contains(init, "base64 /tmp/kallsyms.gz");
+	assert_contains(init, "echo 1 > /proc/sys/kernel/printk");
+	if (access("/bin/busybox", X_OK) < 0) {
+		test_tmpdir_remove(TAKE_PTR(dir));
+		return;
+	}
+	assert_true(asprintf(&in, "%s/kallsyms", dir) > 0);
+	assert_int_equal(write_file_atomic(in, ksyms, strlen(ksyms), 0644), 0);
+	assert_true(asprintf(&cmd,
+			     "cd '%s' && { echo 'TUXTAPE-KALLSYMS-BEGIN 1 6.1.0-54-amd64'; "
+			     "/bin/busybox gzip -c kallsyms > k.gz && /bin/busybox base64 k.gz && "
+			     "echo \"TUXTAPE-KALLSYMS-END $(/bin/busybox wc -l < kallsyms) "
+			     "$(/bin/busybox wc -c < kallsyms)\"; } > console",
+			     dir) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(in);
+	assert_true(asprintf(&in, "%s/console", dir) > 0);
+	assert_int_equal(read_file_bounded(in, 1 << 20, &out, &len), 0);
+	if (verify_kallsyms_decode(out, len, &k, err, sizeof(err)) < 0)
+		fail_msg("%s\n%s", err, out);
+	assert_string_equal(k.text, ksyms);
+	verify_kallsyms_release(&k);
+	test_tmpdir_remove(TAKE_PTR(dir));
+}
+
+static void test_kallsyms_capture_errors(void **state)
+{
+	_cleanup_free_ char *dir = test_tmpdir_new(), *kernel = NULL;
+	struct verify_config cfg = { .work_dir = dir, .accel = QEMU_ACCEL_TCG,
+				     .qemu = "/nonexistent/qemu", .timeout_s = 5 };
+	struct verify_kallsyms k = { 0 };
+	char err[256] = "";
+
+	assert_int_equal(verify_capture_kallsyms(&cfg, &k, err, sizeof(err)), -EINVAL);
+	cfg.kernel = "/nonexistent/vmlinuz";
+	assert_int_equal(verify_capture_kallsyms(&cfg, &k, err, sizeof(err)), -ENOENT);
+	assert_contains(err, "cannot read the kernel image '/nonexistent/vmlinuz'");
+	assert_true(asprintf(&kernel, "%s/vmlinuz", dir) > 0);
+	assert_int_equal(write_file_atomic(kernel, "x", 1, 0644), 0);
+	cfg.kernel = kernel;
+	assert_int_equal(verify_capture_kallsyms(&cfg, &k, err, sizeof(err)), -ENOENT);
+	assert_contains(err, "cannot run '/nonexistent/qemu'");
+	assert_null(k.text);
+	test_tmpdir_remove(TAKE_PTR(dir));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +704,11 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_qemu_argv),
 		cmocka_unit_test(test_qemu_missing_binary),
+		cmocka_unit_test(test_kallsyms_decode_ok),
+		cmocka_unit_test(test_kallsyms_decode_bad),
+		cmocka_unit_test(test_kallsyms_decode_too_big),
+		cmocka_unit_test(test_kallsyms_busybox_roundtrip),
+		cmocka_unit_test(test_kallsyms_capture_errors),
 	};
 
 	return TEST_MAIN(tests);
