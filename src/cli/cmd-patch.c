@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd-patch-history.h"
 #include "debian.h"
 #include "fileio.h"
 #include "log.h"
 #include "build.h"
 #include "generate.h"
+#include "history.h"
+#include "record.h"
 #include "klp-module.h"
 #include "parse-util.h"
 #include "prepare.h"
@@ -522,6 +525,53 @@ out:
 	return r;
 }
 
+/*
+ * Records the outcome of a build (and so announces it, see [notify]).  A
+ * failure to record is reported, but the build's own result stands.
+ */
+static void record_build(struct cli_ctx *ctx, struct db *db, const char *kernel,
+			 const char *name, char **cves, char **patches, json_t *report,
+			 const char *error, const char *module)
+{
+	_cleanup_patch_history_record_ struct patch_history_record rec = { 0 };
+	const char *status = report ? json_string_value(json_object_get(report, "status")) : NULL;
+	json_t *x;
+	size_t i;
+	int64_t id;
+	int r;
+
+	rec.status = error ? PATCH_HISTORY_FAILED
+		     : status && streq(status, "built") ? PATCH_HISTORY_BUILT
+							  : PATCH_HISTORY_REFUSED;
+	r = patch_history_record_set_kernel(&rec, kernel, name);
+	for (size_t j = 0; r >= 0 && cves && cves[j]; j++)
+		r = patch_history_record_add_cve(&rec, cves[j]);
+	for (size_t j = 0; r >= 0 && patches && patches[j]; j++)
+		r = patch_history_record_add_patch_file(&rec, patches[j]);
+	if (r >= 0 && error)
+		r = patch_history_record_add_reason(&rec, "build", error);
+	json_array_foreach(report ? json_object_get(report, "refusals") : NULL, i, x) {
+		if (r < 0)
+			break;
+		r = patch_history_record_add_reason(&rec,
+						    json_string_value(json_object_get(x, "what")),
+						    json_string_value(json_object_get(x, "reason")));
+	}
+	if (r >= 0 && report)
+		r = patch_history_record_set_report(&rec, report);
+	if (r >= 0 && module && rec.status == PATCH_HISTORY_BUILT)
+		r = patch_history_record_set_module(&rec, module);
+	if (r < 0) {
+		log_warning_errno(r, "cannot record the build for '%s', ignoring", kernel);
+		return;
+	}
+	if (cli_patch_history_record(ctx, db, &rec, &id) >= 0) {
+		if (report)
+			json_object_set_new(report, "id", json_integer(id));
+		log_debug("build recorded as %lld", (long long)id);
+	}
+}
+
 static void build_help(void)
 {
 	fputs("usage: tuxtape patch build --kernel NAME [OPTIONS] PATCH...\n"
@@ -542,12 +592,16 @@ static void build_help(void)
 	      "      --no-replace       stack on earlier livepatches instead\n"
 	      "      --sign KEY CERT    sign with the prepared tree's scripts/sign-file\n"
 	      "      --description TEXT MODULE_DESCRIPTION of the module\n"
+	      "      --cve CVE          the CVE the fix is for (repeatable; recorded)\n"
 	      "      --source-dir DIR   the kernel's source tree (not for --debian kernels)\n"
 	      "      --force            prepare despite a compiler or config mismatch\n"
 	      "      --offline          do not download packages\n"
 	      "      --keep-work        keep the work directory (its path is printed)\n"
 	      "      --kallsyms FILE    a saved /proc/kallsyms of the target (see kernel prepare)\n"
 	      "      --json             the report as JSON\n"
+	      "\n"
+	      "Every outcome is recorded ('tuxtape patch list') and refusals and failures\n"
+	      "are announced as [notify] configures (docs/config.md).\n"
 	      "\n"
 	      "Exit codes: 0 built, 6 refused (reasons in the report), 1 failure (patch does\n"
 	      "not apply, build failed), 2 usage, 5 kernel not registered.\n",
@@ -607,6 +661,7 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 	enum {
 		OPT_KERNEL = 256, OPT_NAME, OPT_REPLACE, OPT_NO_REPLACE, OPT_SIGN, OPT_DESCRIPTION,
 		OPT_SOURCE_DIR, OPT_FORCE, OPT_OFFLINE, OPT_KEEP_WORK, OPT_JSON, OPT_KALLSYMS,
+		OPT_CVE,
 	};
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -621,6 +676,7 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 		{ "offline", no_argument, NULL, OPT_OFFLINE },
 		{ "keep-work", no_argument, NULL, OPT_KEEP_WORK },
 		{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
+		{ "cve", required_argument, NULL, OPT_CVE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -628,7 +684,7 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(db_closep) struct db *db = NULL;
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
 	_cleanup_free_ char *tree = NULL, *work = NULL, *name = NULL, *output = NULL;
-	_cleanup_strv_free_ char **patches = NULL;
+	_cleanup_strv_free_ char **patches = NULL, **cves = NULL;
 	struct prepare_options po = { .timeout_s = 3600 };
 	struct prepare_result pr = { 0 };
 	struct patch_generate_options go = { .replace = true, .timeout_s = 3600 };
@@ -680,6 +736,12 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_KALLSYMS:
 			po.kallsyms = optarg;
+			break;
+		case OPT_CVE:
+			if (!cve_id_valid(optarg))
+				return cli_usage_error("patch", "build", "invalid CVE id '%s'", optarg);
+			if (strv_push(&cves, optarg) < 0)
+				return log_error_errno(-ENOMEM, "out of memory");
 			break;
 		case OPT_JSON:
 			ctx->json = true;
@@ -745,9 +807,12 @@ static int verb_build(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		log_error_errno(r, "cannot build a livepatch for '%s'%s%s", kernel,
 				err[0] ? ": " : "", err);
+		record_build(ctx, db, kernel, name, cves, patches, NULL,
+			     err[0] ? err : strerror(-r), NULL);
 		goto out;
 	}
 	json_object_set_new(report, "kernel", json_string(kernel));
+	record_build(ctx, db, kernel, name, cves, patches, report, NULL, output);
 	if (keep)
 		json_object_set_new(report, "work_dir", json_string(work));
 	if (ctx->json)
@@ -770,6 +835,8 @@ static const struct cli_verb patch_verbs[] = {
 	{ "build", verb_build, "build a livepatch module from fixes" },
 	{ "analyse", verb_analyse, "which functions a fix changes, and whether it can be livepatched" },
 	{ "verify", verb_verify, "boot the kernel in a VM, load and test a module" },
+	{ "list", cmd_patch_list, "list recorded patch builds" },
+	{ "show", cmd_patch_show, "show one recorded patch build" },
 	{},
 };
 

@@ -264,7 +264,7 @@ static void curl_slist_freep(struct curl_slist **l)
 	curl_slist_free_all(*l);
 }
 
-static int build_headers(const struct http_request *req, struct curl_slist **ret)
+static int build_headers(const struct http_request *req, bool post, struct curl_slist **ret)
 {
 	struct curl_slist *list = NULL, *n;
 	char buf[ETAG_MAX + 32];
@@ -275,7 +275,28 @@ static int build_headers(const struct http_request *req, struct curl_slist **ret
 			goto oom;
 		list = n;
 	}
-	if (req->if_none_match) {
+	if (post) {
+		const char *type = req->content_type ? req->content_type : "application/json";
+		_cleanup_free_ char *line = NULL;
+
+		/* The type lands in a header line: no line breaks smuggled into it. */
+		if (strpbrk(type, "\r\n")) {
+			curl_slist_free_all(list);
+			return -EINVAL;
+		}
+		if (asprintf(&line, "Content-Type: %s", type) < 0)
+			goto oom;
+		n = curl_slist_append(list, line);
+		if (!n)
+			goto oom;
+		list = n;
+		/* No "Expect: 100-continue" round trip: webhook bodies are small. */
+		n = curl_slist_append(list, "Expect:");
+		if (!n)
+			goto oom;
+		list = n;
+	}
+	if (!post && req->if_none_match) {
 		if (strlen(req->if_none_match) > ETAG_MAX) {
 			curl_slist_free_all(list);
 			return -EINVAL;
@@ -293,8 +314,8 @@ oom:
 	return -ENOMEM;
 }
 
-static int setup_handle(CURL *c, const struct http_request *req, struct curl_slist *headers,
-			struct xfer *x, char *errbuf)
+static int setup_handle(CURL *c, const struct http_request *req, bool post,
+			struct curl_slist *headers, struct xfer *x, char *errbuf)
 {
 	unsigned redirects = req->max_redirects ? req->max_redirects : HTTP_REDIRECTS_DEFAULT;
 	size_t max_body = req->max_body ? req->max_body : HTTP_BODY_MAX_DEFAULT;
@@ -309,10 +330,10 @@ static int setup_handle(CURL *c, const struct http_request *req, struct curl_sli
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_USERAGENT, USER_AGENT);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
+	SET(CURLOPT_PROTOCOLS_STR, post ? "http,https" : "http,https,file");
 	/* A redirect must never turn a remote answer into a local file read. */
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, req->no_redirects ? 0L : 1L);
+	SET(CURLOPT_FOLLOWLOCATION, req->no_redirects || post ? 0L : 1L);
 	SET(CURLOPT_MAXREDIRS, (long)redirects);
 	SET(CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)(req->connect_timeout_ms ? req->connect_timeout_ms
@@ -329,7 +350,14 @@ static int setup_handle(CURL *c, const struct http_request *req, struct curl_sli
 	SET(CURLOPT_HEADERDATA, x);
 	if (headers)
 		SET(CURLOPT_HTTPHEADER, headers);
-	if (req->if_modified_since > 0) {
+	if (req->ca_file)
+		SET(CURLOPT_CAINFO, req->ca_file);
+	if (post) {
+		/* Borrowed, not copied: the body outlives the transfer. */
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		SET(CURLOPT_POSTFIELDS, req->body_len ? (const char *)req->body : "");
+	}
+	if (!post && req->if_modified_since > 0) {
 		SET(CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
 		SET(CURLOPT_TIMEVALUE_LARGE, (curl_off_t)req->if_modified_since);
 	}
@@ -339,7 +367,7 @@ static int setup_handle(CURL *c, const struct http_request *req, struct curl_sli
 	return e == CURLE_OK ? 0 : -EINVAL;
 }
 
-int http_get(const struct http_request *req, struct http_response *resp)
+static int perform(const char *method, const struct http_request *req, struct http_response *resp)
 {
 	_cleanup_(curl_easy_cleanupp) CURL *c = NULL;
 	_cleanup_(curl_slist_freep) struct curl_slist *headers = NULL;
@@ -349,7 +377,7 @@ int http_get(const struct http_request *req, struct http_response *resp)
 	size_t max_body = req->max_body ? req->max_body : HTTP_BODY_MAX_DEFAULT;
 	http_sleep_fn sleep_fn = req->sleep ? req->sleep : default_sleep;
 	char errbuf[CURL_ERROR_SIZE], url[1024];
-	bool is_file, gave_up_early = false;
+	bool is_file, gave_up_early = false, post = streq(method, "POST");
 	struct xfer x = { 0 };
 	CURLcode cc = CURLE_OK;
 	int r = 0;
@@ -357,27 +385,37 @@ int http_get(const struct http_request *req, struct http_response *resp)
 	memset(resp, 0, sizeof(*resp));
 	strbuf_init(&x.body, max_body);
 	if (!req->url || !*req->url) {
-		set_error(resp, "GET failed: no URL given");
+		set_error(resp, "%s failed: no URL given", method);
 		return -EINVAL;
 	}
 	redact_url(req->url, url, sizeof(url));
 	is_file = strncasecmp(req->url, "file:", 5) == 0;
+	if (post && (is_file || (strncasecmp(req->url, "http://", 7) != 0 &&
+				 strncasecmp(req->url, "https://", 8) != 0))) {
+		set_error(resp, "POST '%s' failed: only http:// and https:// URLs are supported",
+			  url);
+		return -EINVAL;
+	}
+	if (post && !req->body && req->body_len) {
+		set_error(resp, "POST '%s' failed: no body given", url);
+		return -EINVAL;
+	}
 
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_result != CURLE_OK) {
-		set_error(resp, "GET '%s' failed: cannot initialise libcurl", url);
+		set_error(resp, "%s '%s' failed: cannot initialise libcurl", method, url);
 		return -ENOMEM;
 	}
 	c = curl_easy_init();
 	if (!c) {
-		set_error(resp, "GET '%s' failed: out of memory", url);
+		set_error(resp, "%s '%s' failed: out of memory", method, url);
 		return -ENOMEM;
 	}
-	r = build_headers(req, &headers);
+	r = build_headers(req, post, &headers);
 	if (r >= 0)
-		r = setup_handle(c, req, headers, &x, errbuf);
+		r = setup_handle(c, req, post, headers, &x, errbuf);
 	if (r < 0) {
-		set_error(resp, "GET '%s' failed: cannot set up request", url);
+		set_error(resp, "%s '%s' failed: cannot set up request", method, url);
 		return r;
 	}
 
@@ -389,8 +427,8 @@ int http_get(const struct http_request *req, struct http_response *resp)
 		if (req->before_attempt) {
 			r = req->before_attempt(attempt, req->userdata);
 			if (r < 0) {
-				set_error(resp, "GET '%s' aborted before attempt %u: %s", url,
-					  attempt, errno_to_string(r));
+				set_error(resp, "%s '%s' aborted before attempt %u: %s", method,
+					  url, attempt, errno_to_string(r));
 				break;
 			}
 		}
@@ -398,7 +436,7 @@ int http_get(const struct http_request *req, struct http_response *resp)
 		errbuf[0] = '\0';
 		resp->attempts = attempt;
 		resp->status = 0;
-		log_debug("GET '%s' (attempt %u of %u)", url, attempt, attempts);
+		log_debug("%s '%s' (attempt %u of %u)", method, url, attempt, attempts);
 
 		cc = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -424,7 +462,7 @@ int http_get(const struct http_request *req, struct http_response *resp)
 			break;
 		}
 		delay = http_backoff_ms(attempt, base_ms, max_ms, resp->retry_after_ms);
-		log_debug("GET '%s' failed (%s), retrying in %" PRIu64 " ms", url,
+		log_debug("%s '%s' failed (%s), retrying in %" PRIu64 " ms", method, url,
 			  resp->status ? status_reason(resp->status) : errno_to_string(r), delay);
 		sleep_fn(delay, req->userdata);
 	}
@@ -445,7 +483,7 @@ int http_get(const struct http_request *req, struct http_response *resp)
 	}
 
 	if (r == -ELOOP) {
-		set_error(resp, "GET '%s' failed: more than %u redirects", url,
+		set_error(resp, "%s '%s' failed: more than %u redirects", method, url,
 			  req->max_redirects ? req->max_redirects : HTTP_REDIRECTS_DEFAULT);
 	} else if (resp->status >= 300 && resp->status != 304) {
 		/* Keep the (bounded) error body: servers often explain themselves there. */
@@ -453,23 +491,33 @@ int http_get(const struct http_request *req, struct http_response *resp)
 		if (gave_up_early)
 			set_error(
 				resp,
-				"GET '%s' failed: HTTP %ld (%s), server asks to retry after %" PRIu64
+				"%s '%s' failed: HTTP %ld (%s), server asks to retry after %" PRIu64
 				" s",
-				url, resp->status, status_reason(resp->status),
+				method, url, resp->status, status_reason(resp->status),
 				resp->retry_after_ms / 1000);
 		else
-			set_error(resp, "GET '%s' failed: HTTP %ld (%s) after %u attempt%s", url,
-				  resp->status, status_reason(resp->status), resp->attempts,
+			set_error(resp, "%s '%s' failed: HTTP %ld (%s) after %u attempt%s", method,
+				  url, resp->status, status_reason(resp->status), resp->attempts,
 				  resp->attempts == 1 ? "" : "s");
 	} else if (r == -EFBIG) {
-		set_error(resp, "GET '%s' failed: body larger than %zu bytes", url, max_body);
+		set_error(resp, "%s '%s' failed: body larger than %zu bytes", method, url, max_body);
 	} else if (!resp->error[0]) {
-		set_error(resp, "GET '%s' failed: %s (%s) after %u attempt%s", url,
+		set_error(resp, "%s '%s' failed: %s (%s) after %u attempt%s", method, url,
 			  errbuf[0] ? errbuf : curl_easy_strerror(cc), errno_to_string(r),
 			  resp->attempts, resp->attempts == 1 ? "" : "s");
 	}
 	xfer_release(&x);
 	return r;
+}
+
+int http_get(const struct http_request *req, struct http_response *resp)
+{
+	return perform("GET", req, resp);
+}
+
+int http_post(const struct http_request *req, struct http_response *resp)
+{
+	return perform("POST", req, resp);
 }
 
 void http_response_release(struct http_response *resp)

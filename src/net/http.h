@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A small HTTP(S)/file:// GET client over libcurl: bounded body in memory,
- * request headers, timeouts, bounded redirects, retries with exponential
- * backoff (honouring Retry-After) and conditional GET.
+ * A small HTTP(S)/file:// client over libcurl: GET and POST, bounded body in
+ * memory, request headers, timeouts, bounded redirects, retries with
+ * exponential backoff (honouring Retry-After) and conditional GET.
  *
- * Thread-safety: http_get() may be called from several threads at once, each
- * with its own request and response.
+ * Thread-safety: http_get() and http_post() may be called from several
+ * threads at once, each with its own request and response.
  *
- * Secrets: request headers may carry credentials (NVD "apiKey").  Nothing in
- * this module logs or copies header values into error texts.
+ * Secrets: request headers may carry credentials (NVD "apiKey", webhook
+ * signatures).  Nothing in this module logs or copies header values or
+ * request bodies into error texts.
  */
 #ifndef TUXTAPE_NET_HTTP_H
 #define TUXTAPE_NET_HTTP_H
@@ -38,8 +39,8 @@ typedef void (*http_sleep_fn)(uint64_t ms, void *userdata);
 typedef int (*http_attempt_fn)(unsigned attempt, void *userdata);
 
 /*
- * One GET.  Zero-valued fields take the *_DEFAULT above.  Only url is
- * required.  The struct and its strings are borrowed for the call.
+ * One GET or POST.  Zero-valued fields take the *_DEFAULT above.  Only url is
+ * required.  The struct, its strings and the body are borrowed for the call.
  */
 struct http_request {
 	const char *url;	    /* http://, https:// or file:// */
@@ -57,6 +58,11 @@ struct http_request {
 	http_sleep_fn sleep;	   /* NULL = nanosleep */
 	http_attempt_fn before_attempt;
 	void *userdata; /* for sleep and before_attempt */
+	const char *ca_file; /* PEM file of CAs to verify https:// peers with; NULL = system's */
+	/* http_post() only: */
+	const void *body;	  /* the request body, sent as is (may be NULL when body_len is 0) */
+	size_t body_len;
+	const char *content_type; /* NULL = "application/json" */
 };
 
 /*
@@ -94,6 +100,18 @@ struct http_response {
  * resp->error then says what happened, naming the URL (never header values).
  */
 int http_get(const struct http_request *req, struct http_response *resp);
+
+/*
+ * POSTs req->body (body_len bytes, Content-Type req->content_type) to
+ * req->url, an http:// or https:// URL; file:// fails with -EINVAL.
+ * Redirects are never followed (a 3xx answer is -EPROTO): a POST must not
+ * turn into a GET somewhere else.  if_modified_since and if_none_match are
+ * ignored.  Returns the 2xx status or the negative errno values of
+ * http_get(), with the same retries: network failures, 429 and 5xx are
+ * retried, so a receiver may see the same body twice and should deduplicate.
+ * resp->body is the (bounded) answer.
+ */
+int http_post(const struct http_request *req, struct http_response *resp);
 
 void http_response_release(struct http_response *resp);
 
