@@ -497,9 +497,12 @@ static int verb_analyse(struct cli_ctx *ctx, int argc, char **argv)
 			size_t k2;
 			json_t *x;
 
-			printf("%s (%s)\n", json_string_value(json_object_get(f, "path")),
+			printf("%s (%s, in %s)\n", json_string_value(json_object_get(f, "path")),
 			       json_is_string(json_object_get(f, "object"))
 				       ? json_string_value(json_object_get(f, "object"))
+				       : "-",
+			       json_is_string(json_object_get(f, "objname"))
+				       ? json_string_value(json_object_get(f, "objname"))
 				       : "-");
 			json_array_foreach(json_object_get(fn, "changed"), k2, x)
 				printf("  changed function  %s\n", json_string_value(x));
@@ -507,6 +510,8 @@ static int verb_analyse(struct cli_ctx *ctx, int argc, char **argv)
 				printf("  new function      %s\n", json_string_value(x));
 			json_array_foreach(json_object_get(fn, "removed"), k2, x)
 				printf("  removed function  %s\n", json_string_value(x));
+			json_array_foreach(json_object_get(f, "line_only"), k2, x)
+				printf("  only __LINE__     %s\n", json_string_value(x));
 			json_array_foreach(refs, k2, x)
 				printf("  refused: %s: %s\n",
 				       json_string_value(json_object_get(x, "what")),

@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "strbuf.h"
 
 struct elf_object *elf_object_free(struct elf_object *o)
 {
@@ -19,6 +20,8 @@ struct elf_object *elf_object_free(struct elf_object *o)
 		free(o->secs[i].relas);
 	free(o->secs);
 	free(o->syms);
+	strv_free(o->owned);
+	free(o->path);
 	if (o->elf)
 		elf_end(o->elf);
 	free(o->buf);
@@ -181,6 +184,20 @@ static int load_relas(struct elf_object *o, char *reterr, size_t errsize)
 	return 0;
 }
 
+int eo_set_name(struct elf_object *o, const char **name, const char *new_name)
+{
+	char *copy = strdup(new_name);
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	r = strv_consume(&o->owned, copy);
+	if (r < 0)
+		return r;
+	*name = copy;
+	return 0;
+}
+
 int elf_object_open(const char *path, struct elf_object **ret, char *reterr, size_t errsize)
 {
 	_cleanup_(elf_object_freep) struct elf_object *o = NULL;
@@ -192,6 +209,9 @@ int elf_object_open(const char *path, struct elf_object **ret, char *reterr, siz
 		return -ENOTSUP;
 	o = calloc(1, sizeof(*o));
 	if (!o)
+		return -ENOMEM;
+	o->path = strdup(path);
+	if (!o->path)
 		return -ENOMEM;
 	r = read_file_bounded(path, ELF_OBJECT_MAX_SIZE, &o->buf, &o->len);
 	if (r < 0)

@@ -21,7 +21,7 @@ struct eo_rela {
 };
 
 struct eo_section {
-	const char *name;	/* never NULL */
+	const char *name;	/* never NULL; may be renamed by elfdiff_correlate() */
 	GElf_Shdr shdr;
 	const unsigned char *data; /* NULL for SHT_NOBITS */
 	size_t size;
@@ -31,7 +31,7 @@ struct eo_section {
 };
 
 struct eo_symbol {
-	const char *name;	/* never NULL, may be "" */
+	const char *name;	/* never NULL, may be ""; may be renamed by elfdiff_correlate() */
 	unsigned type;
 	unsigned bind;
 	size_t shndx;		/* SHN_UNDEF, SHN_ABS, SHN_COMMON or < n_secs */
@@ -40,6 +40,7 @@ struct eo_symbol {
 };
 
 struct elf_object {
+	char *path;		/* as opened (DWARF is read from it) */
 	char *buf;
 	size_t len;
 	Elf *elf;
@@ -47,7 +48,11 @@ struct elf_object {
 	size_t n_secs;
 	struct eo_symbol *syms;
 	size_t n_syms;
+	char **owned;		/* strv: names given by elfdiff_correlate(), freed with o */
 };
+
+/* Renames a symbol or section: name becomes an owned copy of new_name.  -ENOMEM. */
+int eo_set_name(struct elf_object *o, const char **name, const char *new_name);
 
 /* True when shndx names a real section of o. */
 static inline int eo_is_section_index(const struct elf_object *o, size_t shndx)

@@ -16,6 +16,9 @@
 
 /* How much of patch's output an error quotes. */
 #define PATCH_OUTPUT_QUOTED 1024
+/* Largest kbuild .cmd file and source file read, and diff output taken. */
+#define CMD_FILE_MAX (4u * 1024 * 1024)
+#define SOURCE_FILE_MAX (64u * 1024 * 1024)
 
 enum file_kind {
 	FILE_SOURCE,	/* a .c file: built and compared */
@@ -63,6 +66,11 @@ struct patch_analysis *patch_analysis_free(struct patch_analysis *a)
 
 		free(f->path);
 		free(f->object);
+		free(f->objname);
+		free(f->orig_object);
+		free(f->patched_object);
+		free(f->line_map);
+		strv_free(f->line_only);
 		strv_free(f->funcs_changed);
 		strv_free(f->funcs_new);
 		strv_free(f->funcs_removed);
@@ -140,12 +148,13 @@ static int header_path(const char *line, size_t len, const char *patch, unsigned
 	return 0;
 }
 
-/* "@@ -a[,b] +c[,d] @@": the old and new line counts. */
-static bool parse_hunk(const char *line, size_t len, unsigned long *ret_old, unsigned long *ret_new)
+/* "@@ -a[,b] +c[,d] @@": v[] = { a, b, c, d } (b and d default to 1). */
+static bool parse_hunk_header(const char *line, size_t len, unsigned long v[static 4])
 {
 	const char *p = line + 3, *end = line + len;
-	unsigned long v[4] = { 0, 1, 0, 1 };
 
+	v[0] = v[2] = 0;
+	v[1] = v[3] = 1;
 	for (int side = 0; side < 2; side++) {
 		if (p >= end || *p != (side ? '+' : '-'))
 			return false;
@@ -167,6 +176,16 @@ static bool parse_hunk(const char *line, size_t len, unsigned long *ret_old, uns
 		if (p < end && *p == ' ')
 			p++;
 	}
+	return true;
+}
+
+/* "@@ -a[,b] +c[,d] @@": the old and new line counts. */
+static bool parse_hunk(const char *line, size_t len, unsigned long *ret_old, unsigned long *ret_new)
+{
+	unsigned long v[4];
+
+	if (!parse_hunk_header(line, len, v))
+		return false;
 	*ret_old = v[1];
 	*ret_new = v[3];
 	return true;
@@ -329,12 +348,21 @@ static enum file_kind classify(const struct touched *t, const char **ret_reason)
 		return FILE_REFUSED;
 	}
 	if (has_suffix(base, ".S")) {
-		*ret_reason = "assembly changes are not supported";
+		*ret_reason = "assembly changes are not supported: only C functions with a "
+			      "__fentry__ call can be redirected";
 		return FILE_REFUSED;
 	}
 	if (has_suffix(base, ".h")) {
-		*ret_reason = "header changes: every includer would have to be rebuilt — not "
-			      "supported yet";
+		*ret_reason = "header changes are not supported: every object that includes the "
+			      "header would have to be rebuilt, and they cannot all be found (the "
+			      "prepared tree has no .cmd files of the kernel's objects)";
+		return FILE_REFUSED;
+	}
+	if (has_prefix(t->path, "kernel/livepatch/") || has_prefix(t->path, "kernel/trace/") ||
+	    streq(t->path, "arch/x86/kernel/ftrace.c")) {
+		*ret_reason = "the ftrace and livepatch core cannot be livepatched: ftrace does "
+			      "not hook its own code (built without -pg), and a patch must not "
+			      "change the machinery that applies it";
 		return FILE_REFUSED;
 	}
 	if (has_suffix(base, ".c")) {
@@ -483,7 +511,9 @@ static int shadow_materialize(const char *src, const char *shadow, const char *r
 struct run {
 	const struct patch_analyse_options *o;
 	char *log_path;
+	char *work_abs; /* work_dir made absolute */
 	char *shadow;
+	char *orig_obj;
 	char *patched_obj;
 	int log_fd;
 	int64_t deadline;
@@ -621,44 +651,135 @@ static int refuse(struct patch_file_analysis *f, const char *what, const char *r
 	return 0;
 }
 
-/*
- * Per-site state the compiler emits (WARN_ONCE flags, lockdep keys,
- * ratelimit state, __func__, switch tables): a patch gets fresh copies of
- * these (kpatch's "special statics"), so a change in them is not a change
- * of existing data.
- */
-static bool special_static(const struct elfdiff_entry *e)
+/* "count.3" and "count.7" are one static local renumbered; "count" is the base. */
+static size_t name_base_len(const char *name)
 {
-	static const char *const prefixes[] = { "__warned.", "__already_done.", "__key.",
-						"__func__.", "__FUNCTION__.", "_rs.",
-						"CSWTCH.", "_entry.", "__print_once." };
-
-	if (e->section && (has_prefix(e->section, ".data.once") ||
-			   has_prefix(e->section, ".data..once")))
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (has_prefix(e->name, prefixes[i]))
-			return true;
-	return false;
+	return strcspn(name, ".");
 }
 
-static int compare_objects(const char *orig_path, const char *patched_path,
-			   struct patch_file_analysis *f, char *reterr, size_t errsize)
+/*
+ * A static local of orig that has no twin while the patched object has a
+ * new one of the same name: correlation could not tell they are one
+ * variable (its functions changed too much), and the patch would start
+ * from a fresh copy instead of the running kernel's state.
+ */
+static int refuse_lost_static_locals(struct patch_file_analysis *f,
+				     const struct elfdiff_report *rep)
+{
+	int r;
+
+	for (size_t i = 0; i < elfdiff_report_count(rep); i++) {
+		const struct elfdiff_entry *e = elfdiff_report_entry(rep, i);
+		size_t len = name_base_len(e->name);
+		char why[300];
+
+		if (e->change != SYM_REMOVED || e->type != STT_OBJECT || e->bind != STB_LOCAL ||
+		    !e->name[len] || (e->flags & ELFDIFF_FLAG_SPECIAL_STATIC))
+			continue;
+		for (size_t k = 0; k < elfdiff_report_count(rep); k++) {
+			const struct elfdiff_entry *n = elfdiff_report_entry(rep, k);
+
+			if (n->change != SYM_NEW || n->type != STT_OBJECT ||
+			    name_base_len(n->name) != len || strncmp(n->name, e->name, len) != 0)
+				continue;
+			snprintf(why, sizeof(why), "static local '%.*s' cannot be matched to the "
+				 "running kernel's '%s' (its functions changed): the patch would "
+				 "start from a fresh copy", (int)len, e->name, e->name);
+			r = refuse(f, n->name, why);
+			if (r < 0)
+				return r;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int refuse_struct_layouts(struct patch_file_analysis *f, const struct elf_object *orig,
+				 const struct elf_object *patched, char *reterr, size_t errsize)
+{
+	_cleanup_strv_free_ char **changes = NULL;
+	char err[512] = "";
+	int r;
+
+	r = elfdiff_struct_layouts(orig, patched, &changes, err, sizeof(err));
+	if (r == -ENODATA)
+		return refuse(f, f->object, "no DWARF debug info (CONFIG_DEBUG_INFO): struct "
+			      "layout changes cannot be checked");
+	if (r < 0) {
+		snprintf(reterr, errsize, "%s", err);
+		return r;
+	}
+	for (size_t i = 0; changes[i]; i++) {
+		/* "struct foo layout changed (...)": what is "struct foo" */
+		const char *cut = strstr(changes[i], " layout changed");
+		_cleanup_free_ char *what = strndup(changes[i], cut ? (size_t)(cut - changes[i]) :
+							      strlen(changes[i]));
+
+		if (!what)
+			return -ENOMEM;
+		r = refuse(f, what, changes[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int open_correlated(const char *orig_path, const char *patched_path,
+			   const struct elfdiff_options *opts, struct elf_object **ret_orig,
+			   struct elf_object **ret_patched, char *reterr, size_t errsize)
+{
+	_cleanup_(elf_object_freep) struct elf_object *orig = NULL, *patched = NULL;
+	char err[512] = "";
+	int r;
+
+	r = elf_object_open(orig_path, &orig, err, sizeof(err));
+	if (r < 0) {
+		snprintf(reterr, errsize, "'%s': %s", orig_path, err);
+		return r;
+	}
+	r = elf_object_open(patched_path, &patched, err, sizeof(err));
+	if (r < 0) {
+		snprintf(reterr, errsize, "'%s': %s", patched_path, err);
+		return r;
+	}
+	r = elfdiff_correlate(orig, patched, opts, err, sizeof(err));
+	if (r < 0) {
+		snprintf(reterr, errsize, "correlating '%s' with '%s': %s", orig_path, patched_path,
+			 err);
+		return r;
+	}
+	*ret_orig = TAKE_PTR(orig);
+	*ret_patched = TAKE_PTR(patched);
+	return 0;
+}
+
+int patch_file_open_objects(const struct patch_file_analysis *f, struct elf_object **ret_orig,
+			    struct elf_object **ret_patched, char *reterr, size_t errsize)
+{
+	struct elfdiff_options opts = { .line_map = f->line_map, .n_lines = f->n_lines };
+
+	if (!f->orig_object || !f->patched_object) {
+		snprintf(reterr, errsize, "'%s': no objects were built", f->path);
+		return -ENOENT;
+	}
+	return open_correlated(f->orig_object, f->patched_object, &opts, ret_orig, ret_patched,
+			       reterr, errsize);
+}
+
+static int compare_objects(struct patch_file_analysis *f, char *reterr, size_t errsize)
 {
 	_cleanup_(elf_object_freep) struct elf_object *orig = NULL, *patched = NULL;
 	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	struct elfdiff_options opts = { .line_map = f->line_map, .n_lines = f->n_lines };
 	char ***lists[] = { &f->funcs_changed, &f->funcs_new, &f->funcs_removed,
 			    &f->data_changed, &f->data_new, &f->data_removed };
 	bool any = false;
 	int r;
 
-	r = elf_object_open(orig_path, &orig, reterr, errsize);
+	r = patch_file_open_objects(f, &orig, &patched, reterr, errsize);
 	if (r < 0)
 		return r;
-	r = elf_object_open(patched_path, &patched, reterr, errsize);
-	if (r < 0)
-		return r;
-	r = elfdiff_compare(orig, patched, &rep, reterr, errsize);
+	r = elfdiff_compare_opts(orig, patched, &opts, &rep, reterr, errsize);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
@@ -672,23 +793,163 @@ static int compare_objects(const char *orig_path, const char *patched_path,
 			return r;
 		any = any || (*lists[i])[0];
 	}
-	if (!any)
-		return refuse(f, f->path, "no change in compiled code");
 	for (size_t i = 0; i < elfdiff_report_count(rep); i++) {
 		const struct elfdiff_entry *e = elfdiff_report_entry(rep, i);
 
-		if (e->change != SYM_CHANGED)
-			continue;
-		if (e->type == STT_OBJECT && !special_static(e))
-			r = refuse(f, e->name, "existing data changed");
-		else if (e->type == STT_FUNC && (e->flags & ELFDIFF_FLAG_INIT))
-			r = refuse(f, e->name, "__init function changed: it has run already");
-		else if (e->type == STT_FUNC && (e->flags & ELFDIFF_FLAG_NO_FENTRY))
-			r = refuse(f, e->name, "no __fentry__ call: cannot be hooked by ftrace");
-		if (r < 0)
+		if (e->change == SYM_SAME && (e->flags & ELFDIFF_FLAG_LINE_ONLY) &&
+		    (r = strv_push(&f->line_only, e->name)) < 0)
 			return r;
 	}
+	if (!any) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "no change in compiled code%s",
+			 f->line_only[0] ? " (only __LINE__ values moved)" : "");
+		return refuse(f, f->path, why);
+	}
+	for (size_t i = 0; i < elfdiff_report_count(rep); i++) {
+		const struct elfdiff_entry *e = elfdiff_report_entry(rep, i);
+		const char *why = NULL;
+
+		if (e->change != SYM_CHANGED)
+			continue;
+		/*
+		 * A dynamic debug descriptor whose text changed: the patched code
+		 * that uses it changed too (elfdiff says so), and keeping the
+		 * running kernel's descriptor only keeps its old text in the
+		 * control file.  Other per-site data (switch tables, ratelimit
+		 * state) would need a fresh copy the module writer does not make.
+		 */
+		if (e->type == STT_OBJECT && (e->flags & ELFDIFF_FLAG_SPECIAL_STATIC) &&
+		    streq(e->section, "__dyndbg"))
+			continue;
+		if (e->type == STT_OBJECT && (e->flags & ELFDIFF_FLAG_SPECIAL_STATIC))
+			why = "per-site data the compiler or a kernel macro made (switch table, "
+			      "ratelimit or WARN_ONCE state, __func__) changed: the patch would "
+			      "keep using the running kernel's copy";
+		else if (e->type == STT_OBJECT && (e->flags & ELFDIFF_FLAG_INIT))
+			why = "__initdata changed: it was freed after boot";
+		else if (e->type == STT_OBJECT)
+			why = "existing data changed";
+		else if (e->flags & ELFDIFF_FLAG_INIT)
+			why = "__init function changed: it has run already";
+		else if (e->flags & ELFDIFF_FLAG_EXIT)
+			why = "__exit function changed: it runs at module unload and ftrace "
+			      "cannot hook it (notrace)";
+		else if (e->flags & ELFDIFF_FLAG_NO_FENTRY)
+			why = "no __fentry__ call: cannot be hooked by ftrace (notrace or built "
+			      "without -pg)";
+		if (why && (r = refuse(f, e->name, why)) < 0)
+			return r;
+	}
+	r = refuse_lost_static_locals(f, rep);
+	if (r < 0)
+		return r;
+	return refuse_struct_layouts(f, orig, patched, reterr, errsize);
+}
+
+/*
+ * The line map of a patched file: original line -> patched line, from
+ * "diff -U0" of the pristine and the patched file (what patch really did,
+ * offsets and fuzz included).  map[l] is 0 for changed and removed lines.
+ */
+static int line_map(struct run *run, struct patch_file_analysis *f, char *reterr, size_t errsize)
+{
+	_cleanup_free_ char *orig = path_join(run->o->source_dir, f->path),
+			    *patched = path_join(run->shadow, f->path), *text = NULL, *out = NULL;
+	char *argv[] = { (char *)"diff", (char *)"-U0", NULL, NULL, NULL };
+	size_t len, n = 1, old = 1;
+	long delta = 0;
+	int status, r;
+
+	if (!orig || !patched)
+		return -ENOMEM;
+	r = read_file_bounded(orig, SOURCE_FILE_MAX, &text, &len);
+	if (r < 0) {
+		snprintf(reterr, errsize, "reading '%s': %s", orig, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	if (len && text[len - 1] != '\n')
+		n++;
+	argv[2] = orig;
+	argv[3] = patched;
+	r = child_run_capture(argv, SOURCE_FILE_MAX, run->deadline, &out, &status);
+	if (r < 0 || status > 1) {
+		snprintf(reterr, errsize, "diff '%s' '%s': %s", orig, patched,
+			 r < 0 ? strerror(-r) : "failed");
+		return r < 0 ? r : -EIO;
+	}
+	f->line_map = calloc(n, sizeof(unsigned));
+	if (!f->line_map)
+		return -ENOMEM;
+	f->n_lines = n;
+	for (const char *p = out; *p;) {
+		const char *nl = strchrnul(p, '\n');
+		unsigned long v[4];
+
+		if (nl - p > 3 && memcmp(p, "@@ ", 3) == 0 &&
+		    parse_hunk_header(p, (size_t)(nl - p), v)) {
+			/* -U0: lines a..a+b-1 replaced; b == 0 inserts after line a */
+			size_t first = v[1] ? v[0] : v[0] + 1;
+
+			for (; old < first && old < n; old++)
+				f->line_map[old] = (unsigned)((long)old + delta);
+			old = first + v[1];
+			delta += (long)v[3] - (long)v[1];
+		}
+		p = *nl ? nl + 1 : nl;
+	}
+	for (; old < n; old++)
+		f->line_map[old] = (unsigned)((long)old + delta);
 	return 0;
+}
+
+/* Reads -DMODULE and -DKBUILD_MODNAME of rel from the .cmd file kbuild wrote in obj_root. */
+static int read_objname(const char *obj_root, const char *rel, char **ret)
+{
+	_cleanup_free_ char *dir = strdup(rel), *cmd = NULL, *text = NULL;
+	const char *base, *p, *end;
+	char *slash;
+	size_t len;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	base = slash ? slash + 1 : dir;
+	if (slash)
+		*slash = '\0';
+	if (asprintf(&cmd, "%s/%s%s.%s.cmd", obj_root, slash ? dir : "", slash ? "/" : "",
+		     base) < 0) {
+		cmd = NULL;
+		return -ENOMEM;
+	}
+	r = read_file_bounded(cmd, CMD_FILE_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	/* only the command line: "cmd_PATH := gcc ..." up to its end */
+	end = strchrnul(text, '\n');
+	*(char *)end = '\0';
+	if (!has_prefix(text, "cmd_"))
+		return -EBADMSG;
+	if (!strstr(text, " -DMODULE ") && !has_suffix(text, " -DMODULE")) {
+		*ret = strdup("vmlinux");
+		return *ret ? 0 : -ENOMEM;
+	}
+	p = strstr(text, "-DKBUILD_MODNAME=");
+	if (!p)
+		return -EBADMSG;
+	p += strlen("-DKBUILD_MODNAME=");
+	/* kbuild writes -DKBUILD_MODNAME='"name"' (shell quoting around a C string) */
+	while (*p == '\'' || *p == '"' || *p == '\\')
+		p++;
+	len = strcspn(p, "'\"\\ ");
+	if (len == 0)
+		return -EBADMSG;
+	*ret = strndup(p, len);
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* Copies built object rel from obj_root to dir/rel, replacing an earlier one. */
@@ -711,14 +972,25 @@ static int save_object(const char *obj_root, const char *rel, const char *dir)
 	return copy_file(from, to);
 }
 
+/* Builds rel in the O= tree obj from src, after removing a stale copy make could trust. */
+static int build_object(struct run *run, const char *src, const char *obj, const char *rel,
+			const char *what, char *reterr, size_t errsize)
+{
+	_cleanup_free_ char *stale = path_join(obj, rel);
+
+	if (!stale)
+		return -ENOMEM;
+	if (unlink(stale) < 0 && errno != ENOENT)
+		return -errno;
+	return run_make(run, src, obj, rel, what, reterr, errsize);
+}
+
 static int analyse_source(struct run *run, struct patch_file_analysis *f, char *reterr,
 			  size_t errsize)
 {
-	const struct patch_analyse_options *o = run->o;
-	_cleanup_free_ char *orig_dir = path_join(o->work_dir, "orig"),
-			    *patched_dir = path_join(o->work_dir, "patched"), *stale = NULL,
-			    *orig_obj = NULL, *patched_obj = NULL;
-	char err[512];
+	_cleanup_free_ char *orig_dir = path_join(run->work_abs, "orig"),
+			    *patched_dir = path_join(run->work_abs, "patched");
+	char err[512] = "";
 	int r;
 
 	if (!orig_dir || !patched_dir)
@@ -728,21 +1000,17 @@ static int analyse_source(struct run *run, struct patch_file_analysis *f, char *
 		return -ENOMEM;
 	f->object[strlen(f->object) - 1] = 'o';
 
-	r = run_make(run, o->source_dir, o->build_dir, f->object, "original", reterr, errsize);
+	r = build_object(run, run->o->source_dir, run->orig_obj, f->object, "original", reterr,
+			 errsize);
 	if (r < 0)
 		return r;
-	r = save_object(o->build_dir, f->object, orig_dir);
+	r = save_object(run->orig_obj, f->object, orig_dir);
 	if (r < 0) {
 		snprintf(reterr, errsize, "copying the original '%s': %s", f->object, strerror(-r));
 		return r;
 	}
-	/* the copy of build_dir may hold a stale object make would call up to date */
-	stale = path_join(run->patched_obj, f->object);
-	if (!stale)
-		return -ENOMEM;
-	if (unlink(stale) < 0 && errno != ENOENT)
-		return -errno;
-	r = run_make(run, run->shadow, run->patched_obj, f->object, "patched", reterr, errsize);
+	r = build_object(run, run->shadow, run->patched_obj, f->object, "patched", reterr,
+			 errsize);
 	if (r < 0)
 		return r;
 	r = save_object(run->patched_obj, f->object, patched_dir);
@@ -750,11 +1018,25 @@ static int analyse_source(struct run *run, struct patch_file_analysis *f, char *
 		snprintf(reterr, errsize, "copying the patched '%s': %s", f->object, strerror(-r));
 		return r;
 	}
-	orig_obj = path_join(orig_dir, f->object);
-	patched_obj = path_join(patched_dir, f->object);
-	if (!orig_obj || !patched_obj)
+	f->orig_object = path_join(orig_dir, f->object);
+	f->patched_object = path_join(patched_dir, f->object);
+	if (!f->orig_object || !f->patched_object)
 		return -ENOMEM;
-	r = compare_objects(orig_obj, patched_obj, f, err, sizeof(err));
+	r = read_objname(run->patched_obj, f->object, &f->objname);
+	if (r == -ENOENT || r == -EBADMSG) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "cannot tell whether it is built into vmlinux or a "
+			 "module: kbuild left no readable .cmd file for '%s' (%s)", f->object,
+			 r == -ENOENT ? "missing" : "no -DKBUILD_MODNAME");
+		r = refuse(f, f->object, why);
+	}
+	if (r < 0)
+		return r;
+	r = line_map(run, f, reterr, errsize);
+	if (r < 0)
+		return r;
+	r = compare_objects(f, err, sizeof(err));
 	if (r < 0)
 		snprintf(reterr, errsize, "comparing '%s': %s", f->object, err);
 	return r;
@@ -771,8 +1053,9 @@ static int file_init(struct patch_file_analysis *f, const char *path)
 	f->data_changed = calloc(1, sizeof(char *));
 	f->data_new = calloc(1, sizeof(char *));
 	f->data_removed = calloc(1, sizeof(char *));
+	f->line_only = calloc(1, sizeof(char *));
 	if (!f->path || !f->funcs_changed || !f->funcs_new || !f->funcs_removed ||
-	    !f->data_changed || !f->data_new || !f->data_removed)
+	    !f->data_changed || !f->data_new || !f->data_removed || !f->line_only)
 		return -ENOMEM;
 	return 0;
 }
@@ -781,7 +1064,9 @@ static void run_release(struct run *run)
 {
 	free(run->log_path);
 	free(run->shadow);
+	free(run->orig_obj);
 	free(run->patched_obj);
+	free(run->work_abs);
 	if (run->log_fd >= 0)
 		close(run->log_fd);
 }
@@ -814,7 +1099,8 @@ static int setup_trees(struct run *run, const struct touched_set *set, char *ret
 		       size_t errsize)
 {
 	const struct patch_analyse_options *o = run->o;
-	const char *scratch[] = { "shadow", "patched-obj", "orig", "patched" };
+	const char *scratch[] = { "shadow", "orig-obj", "patched-obj", "orig", "patched" };
+	char *cp_orig[] = { (char *)"cp", (char *)"-a", (char *)o->build_dir, run->orig_obj, NULL };
 	char *cp[] = { (char *)"cp", (char *)"-a", (char *)o->build_dir, run->patched_obj, NULL };
 	int r;
 
@@ -851,6 +1137,9 @@ static int setup_trees(struct run *run, const struct touched_set *set, char *ret
 			}
 		}
 	}
+	r = run_child(run, cp_orig, "copying the build tree", false, reterr, errsize);
+	if (r < 0)
+		return r;
 	return run_child(run, cp, "copying the build tree", false, reterr, errsize);
 }
 
@@ -885,10 +1174,17 @@ int patch_analyse(const struct patch_analyse_options *o, struct patch_analysis *
 		snprintf(reterr, errsize, "creating '%s': %s", o->work_dir, strerror(-r));
 		return r;
 	}
-	run.log_path = path_join(o->work_dir, "build.log");
-	run.shadow = path_join(o->work_dir, "shadow");
-	run.patched_obj = path_join(o->work_dir, "patched-obj");
-	if (!run.log_path || !run.shadow || !run.patched_obj)
+	run.work_abs = realpath(o->work_dir, NULL);
+	if (!run.work_abs) {
+		r = -errno;
+		snprintf(reterr, errsize, "resolving '%s': %s", o->work_dir, strerror(-r));
+		return r;
+	}
+	run.log_path = path_join(run.work_abs, "build.log");
+	run.shadow = path_join(run.work_abs, "shadow");
+	run.orig_obj = path_join(run.work_abs, "orig-obj");
+	run.patched_obj = path_join(run.work_abs, "patched-obj");
+	if (!run.log_path || !run.shadow || !run.orig_obj || !run.patched_obj)
 		return -ENOMEM;
 	run.deadline = child_deadline(o->timeout_s);
 	if (o->jobs)
@@ -977,12 +1273,14 @@ static json_t *file_json(const struct patch_file_analysis *f)
 			return NULL;
 		}
 	/* "o" steals each reference, and a NULL one (OOM) fails the whole pack */
-	j = json_pack("{s:s, s:s?, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o}", "path",
-		      f->path, "object", f->object, "functions", "changed",
+	j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o, "
+		      "s:o}",
+		      "path", f->path, "object", f->object, "objname", f->objname, "orig_object",
+		      f->orig_object, "patched_object", f->patched_object, "functions", "changed",
 		      names_json(f->funcs_changed), "new", names_json(f->funcs_new), "removed",
 		      names_json(f->funcs_removed), "data", "changed", names_json(f->data_changed),
 		      "new", names_json(f->data_new), "removed", names_json(f->data_removed),
-		      "refusals", refusals);
+		      "line_only", names_json(f->line_only), "refusals", refusals);
 	return j;
 }
 

@@ -14,6 +14,9 @@
  * these entries on every call):
  *
  *   shadow/        the patched source tree (mostly symlinks)
+ *   orig-obj/      a real copy of build_dir, the O= tree of the original
+ *                  build (build_dir itself is never built in: analyses of
+ *                  the same kernel may run side by side)
  *   patched-obj/   a real copy of build_dir, the O= tree of the patched
  *                  build (a copy, not hardlinks: kbuild rewrites its
  *                  Makefile, .cmd files and objects in place, which would
@@ -32,6 +35,7 @@
 
 #include <jansson.h>
 
+#include "elfdiff.h"
 #include "macro.h"
 
 /* Largest patch file read. */
@@ -60,14 +64,32 @@ struct patch_refusal {
 struct patch_file_analysis {
 	char *path;	     /* as in the patch, without the a/ b/ prefix */
 	char *object;	     /* PATH.o relative to the tree; NULL when nothing was built */
+	/*
+	 * What the object is linked into: "vmlinux", or the module's name
+	 * (KBUILD_MODNAME: for a module of several objects, the module's)
+	 * when kbuild compiled it with -DMODULE, read from the .PATH.o.cmd
+	 * kbuild wrote in the patched O= tree.  NULL when nothing was built or
+	 * kbuild left no .cmd file (then refused).
+	 */
+	char *objname;
+	char *orig_object;    /* absolute path of work_dir/orig/PATH.o; NULL when not built */
+	char *patched_object; /* absolute path of work_dir/patched/PATH.o; NULL when not built */
 	char **funcs_changed; /* strv, never NULL (also for the others below) */
 	char **funcs_new;
 	char **funcs_removed;
 	char **data_changed;
 	char **data_new;
 	char **data_removed;
+	/* Functions and data that compare as unchanged only because __LINE__ values moved. */
+	char **line_only;
 	struct patch_refusal *refusals;
 	size_t n_refusals;
+	/*
+	 * The patch's line map of path (see struct elfdiff_options), for
+	 * patch_file_open_objects(); NULL when nothing was built.
+	 */
+	unsigned *line_map;
+	size_t n_lines;
 };
 
 struct patch_analysis {
@@ -81,10 +103,19 @@ struct patch_analysis *patch_analysis_free(struct patch_analysis *a);
 DEFINE_CLEANUP_FUNC(struct patch_analysis, patch_analysis_free)
 
 /*
- * Analyses the patches against the tree.  Refusals (header, assembly or
- * build-system changes, new or removed .c files, changed existing data,
- * changed __init functions, functions without __fentry__, no change in the
- * compiled code) are part of a successful result, not errors.
+ * Analyses the patches against the tree.  Refusals are part of a
+ * successful result, not errors: header changes (the objects including a
+ * header cannot all be found: the prepared tree holds no .cmd files of the
+ * kernel's objects), assembly, build-system changes, new, removed or renamed
+ * .c files, files of the ftrace and livepatch core (kernel/trace/,
+ * kernel/livepatch/, arch/x86/kernel/ftrace.c), changed existing data,
+ * changed __init/__exit functions or __initdata, functions without
+ * __fentry__ (notrace), structure layouts that changed, static locals that
+ * cannot be matched to the running kernel's, objects kbuild gives no
+ * .cmd file for, and no change in the compiled code.  Both objects are
+ * correlated (elfdiff_correlate()) and compared with the patch's line map,
+ * so renumbered static locals and clones and moved __LINE__ values are no
+ * change.
  *
  * Returns 0 and *ret (free with patch_analysis_free()), or a negative errno
  * with reterr saying what:
@@ -103,8 +134,19 @@ int patch_analyse(const struct patch_analyse_options *o, struct patch_analysis *
 		  char *reterr, size_t errsize);
 
 /*
- * The JSON form: {"files": [{"path", "object" (or null), "functions":
- * {"changed", "new", "removed"}, "data": {"changed", "new", "removed"},
+ * Opens f's saved original and patched objects and correlates them the way
+ * the analysis did (elfdiff_correlate() with f's line map), so the patched
+ * object's static locals and clones carry the running kernel's names: what
+ * the module writer needs.  Errors: -ENOENT when f has no objects, those of
+ * elf_object_open() and elfdiff_correlate(), with reterr saying which file.
+ */
+int patch_file_open_objects(const struct patch_file_analysis *f, struct elf_object **ret_orig,
+			    struct elf_object **ret_patched, char *reterr, size_t errsize);
+
+/*
+ * The JSON form: {"files": [{"path", "object", "objname", "orig_object",
+ * "patched_object" (each a string or null), "functions": {"changed",
+ * "new", "removed"}, "data": {"changed", "new", "removed"}, "line_only",
  * "refusals": [{"what", "reason"}]}], "ignored": [...], "livepatchable"}.
  * Returns a new reference, or NULL on OOM.
  */

@@ -16,9 +16,6 @@
 #include "strbuf.h"
 #include "symtab.h"
 
-/* Largest kbuild .cmd file read. */
-#define CMD_FILE_MAX (4u * 1024 * 1024)
-
 static void decref_jsonp(json_t **p)
 {
 	json_decref(*p);
@@ -30,55 +27,6 @@ static int refusal(json_t *refusals, const char *what, const char *reason)
 							 reason)) < 0
 		       ? -ENOMEM
 		       : 0;
-}
-
-/*
- * The object a translation unit is linked into: "vmlinux", or the module
- * named by -DKBUILD_MODNAME when kbuild compiled it with -DMODULE (read from
- * the .o.cmd file kbuild wrote beside the patched object).
- */
-static int unit_objname(const char *obj_root, const char *object, char **ret, char *reterr,
-			size_t errsize)
-{
-	_cleanup_free_ char *dir = strdup(object), *cmd = NULL, *text = NULL;
-	const char *base, *p;
-	char *slash;
-	size_t len;
-	int r;
-
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	base = slash ? slash + 1 : dir;
-	if (slash)
-		*slash = '\0';
-	if (asprintf(&cmd, "%s/%s%s.%s.cmd", obj_root, slash ? dir : "", slash ? "/" : "", base) <
-	    0) {
-		cmd = NULL;
-		return -ENOMEM;
-	}
-	r = read_file_bounded(cmd, CMD_FILE_MAX, &text, &len);
-	if (r < 0) {
-		snprintf(reterr, errsize, "cannot read kbuild's '%s': %s", cmd, strerror(-r));
-		return r;
-	}
-	if (!strstr(text, " -DMODULE ")) {
-		*ret = strdup("vmlinux");
-		return *ret ? 0 : -ENOMEM;
-	}
-	p = strstr(text, "-DKBUILD_MODNAME='\"");
-	if (!p) {
-		snprintf(reterr, errsize, "'%s' builds a module but names none", cmd);
-		return -EBADMSG;
-	}
-	p += strlen("-DKBUILD_MODNAME='\"");
-	len = strcspn(p, "\"'");
-	if (len == 0 || len > SYMTAB_OBJNAME_MAX) {
-		snprintf(reterr, errsize, "'%s': bad KBUILD_MODNAME", cmd);
-		return -EBADMSG;
-	}
-	*ret = strndup(p, len);
-	return *ret ? 0 : -ENOMEM;
 }
 
 static int strv_to_json(char **v, json_t **ret)
@@ -165,7 +113,6 @@ static int build_unit(const struct patch_generate_options *o, struct symtab *st,
 		      const struct patch_file_analysis *f, size_t index, struct unit *u,
 		      json_t *jobj, json_t *refusals, char *reterr, size_t errsize)
 {
-	_cleanup_free_ char *patched_path = NULL, *patched_root = NULL, *orig_path = NULL;
 	_cleanup_(elf_object_freep) struct elf_object *patched = NULL, *orig = NULL;
 	_cleanup_free_ struct klp_sympos_hint *hints = NULL;
 	_cleanup_strv_free_ char **include = NULL;
@@ -176,27 +123,21 @@ static int build_unit(const struct patch_generate_options *o, struct symtab *st,
 
 	if (!klp || json_object_set_new(jobj, "klp", klp) < 0)
 		return -ENOMEM;
-	patched_root = path_join(o->work_dir, "patched-obj");
-	if (!patched_root)
+	if (!f->objname) {
+		snprintf(reterr, errsize, "'%s': the analysis did not find its object", f->path);
+		return -ENOENT;
+	}
+	u->objname = strdup(f->objname);
+	if (!u->objname || json_object_set_new(jobj, "objname", json_string(u->objname)) < 0)
 		return -ENOMEM;
-	r = unit_objname(patched_root, f->object, &u->objname, reterr, errsize);
+	if (asprintf(&u->object, "%s/klp/unit%zu.o", o->work_dir, index) < 0) {
+		u->object = NULL;
+		return -ENOMEM;
+	}
+	/* correlated as the analysis did: static locals and clones carry the kernel's names */
+	r = patch_file_open_objects(f, &orig, &patched, reterr, errsize);
 	if (r < 0)
 		return r;
-	if (json_object_set_new(jobj, "objname", json_string(u->objname)) < 0)
-		return -ENOMEM;
-	if (asprintf(&patched_path, "%s/patched/%s", o->work_dir, f->object) < 0 ||
-	    asprintf(&orig_path, "%s/orig/%s", o->work_dir, f->object) < 0 ||
-	    asprintf(&u->object, "%s/klp/unit%zu.o", o->work_dir, index) < 0) {
-		patched_path = orig_path = u->object = NULL;
-		return -ENOMEM;
-	}
-	r = elf_object_open(patched_path, &patched, err, sizeof(err));
-	if (r >= 0)
-		r = elf_object_open(orig_path, &orig, err, sizeof(err));
-	if (r < 0) {
-		snprintf(reterr, errsize, "%s", err);
-		return r;
-	}
 	r = load_module_symbols(o, st, u->objname, f->path, refusals, reterr, errsize);
 	if (r < 0)
 		return r;

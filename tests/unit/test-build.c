@@ -19,16 +19,25 @@
 #include "strbuf.h"
 #include "test-lib.h"
 
-/* Fails loudly when a build does not get kbuild-like KCFLAGS. */
+/*
+ * Fails loudly when a build does not get kbuild-like KCFLAGS.  Like kbuild
+ * it writes .NAME.o.cmd beside each object, with -DKBUILD_MODNAME='"name"'
+ * and, for the objects under mod/ (the module "mymod"), -DMODULE.
+ */
 static const char makefile[] =
 	"O ?= .\n"
 	".SUFFIXES:\n"
 	".PHONY: FORCE\n"
 	"FORCE:\n"
+	"MODNAME = $(if $(filter mod/%,$@),mymod,$(notdir $*))\n"
+	"MODULE = $(if $(filter mod/%,$@),-DMODULE)\n"
 	"%.o: FORCE\n"
 	"\t$(if $(findstring -ffunction-sections,$(KCFLAGS)),,$(error KCFLAGS missing))\n"
 	"\t@mkdir -p $(dir $(O)/$@)\n"
-	"\tgcc -c -O2 -pg -mfentry $(KCFLAGS) -I$(CURDIR)/include -o $(O)/$@ $(CURDIR)/$*.c\n";
+	"\tgcc -c -O2 -g -pg -mfentry $(KCFLAGS) -I$(CURDIR)/include $(MODULE) "
+	"-DKBUILD_MODNAME='\"$(MODNAME)\"' -o $(O)/$@ $(CURDIR)/$*.c\n"
+	"\t@printf '%s\\n\\n' \"cmd_$@ := gcc -c $(KCFLAGS) $(MODULE) "
+	"-DKBUILD_MODNAME='\\\"$(MODNAME)\\\"' -o $@ $*.c\" >$(O)/$(dir $@).$(notdir $@).cmd\n";
 
 static const char lib_h[] = "int helper(int a);\n";
 
@@ -44,6 +53,56 @@ static const char x_c[] = "#include \"lib.h\"\n"
 			  "int other(int a)\n"
 			  "{\n"
 			  "\treturn a + 7;\n"
+			  "}\n"
+			  "\n"
+			  "int report_line(int line);\n"
+			  "\n"
+			  "int where(void)\n" /* line 17: its __LINE__ moves with every line added above */
+			  "{\n"
+			  "\treturn report_line(__LINE__);\n"
+			  "}\n"
+			  "\n"
+			  "struct st {\n" /* line 22 */
+			  "\tint a;\n"
+			  "\tint b;\n"
+			  "};\n"
+			  "\n"
+			  "int sum(struct st *s)\n"
+			  "{\n"
+			  "\treturn s->a + s->b;\n"
+			  "}\n"
+			  "\n"
+			  "__attribute__((section(\".exit.text\"))) int bye(int a)\n" /* line 32 */
+			  "{\n"
+			  "\treturn a - 3;\n"
+			  "}\n"
+			  "\n"
+			  "int g1(int x)\n" /* line 37 */
+			  "{\n"
+			  "\tstatic int state __asm__(\"state.1\");\n"
+			  "\treturn state += x;\n"
+			  "}\n"
+			  "\n"
+			  "int g2(int x)\n"
+			  "{\n"
+			  "\treturn x * 2;\n"
+			  "}\n"
+			  "\n"
+			  "int pick(unsigned int x)\n" /* line 48: GCC makes the switch a table */
+			  "{\n"
+			  "\tswitch (x) {\n"
+			  "\tcase 0: return 11;\n"
+			  "\tcase 1: return 23;\n"
+			  "\tcase 2: return 37;\n"
+			  "\tcase 3: return 41;\n"
+			  "\tcase 4: return 53;\n"
+			  "\tdefault: return 0;\n"
+			  "\t}\n"
+			  "}\n";
+
+static const char m_c[] = "int mfunc(int a)\n"
+			  "{\n"
+			  "\treturn a + 1;\n"
 			  "}\n";
 
 static const char entry_s[] = "\t.text\n\t.globl entry\nentry:\n\tret\n";
@@ -97,6 +156,21 @@ static const char patch_comment[] = "--- a/drv/x.c\n"
 				    " \n"
 				    " int counter = 1;\n";
 
+/* Two lines above everything and a real change below: where() only moved. */
+static const char patch_lines_and_body[] = "--- a/drv/x.c\n"
+					   "+++ b/drv/x.c\n"
+					   "@@ -1,7 +1,9 @@\n"
+					   " #include \"lib.h\"\n"
+					   "+/* a comment\n"
+					   "+ * of two lines */\n"
+					   " \n"
+					   " int counter = 1;\n"
+					   " \n"
+					   " int compute(int a)\n"
+					   " {\n"
+					   "-\treturn a * 3 + counter;\n"
+					   "+\treturn a * 4 + counter;\n";
+
 static const char patch_header[] = "diff --git a/include/lib.h b/include/lib.h\n"
 				   "--- a/include/lib.h\n"
 				   "+++ b/include/lib.h\n"
@@ -120,6 +194,64 @@ static const char patch_asm_and_tools[] = "--- a/arch/entry.S\n"
 					  "+++ b/drv/y.c\n"
 					  "@@ -0,0 +1 @@\n"
 					  "+int y;\n";
+
+static const char patch_struct[] = "--- a/drv/x.c\n"
+				   "+++ b/drv/x.c\n"
+				   "@@ -22,4 +22,5 @@ int where(void)\n"
+				   " struct st {\n"
+				   "+\tint pad;\n"
+				   " \tint a;\n"
+				   " \tint b;\n"
+				   " };\n";
+
+static const char patch_exit[] = "--- a/drv/x.c\n"
+				 "+++ b/drv/x.c\n"
+				 "@@ -33,3 +33,3 @@\n"
+				 " {\n"
+				 "-\treturn a - 3;\n"
+				 "+\treturn a - 4;\n"
+				 " }\n";
+
+/* The only "state" moves from g1 to g2, both of which stay. */
+static const char patch_moved_static[] = "--- a/drv/x.c\n"
+					 "+++ b/drv/x.c\n"
+					 "@@ -37,10 +37,10 @@\n"
+					 " int g1(int x)\n"
+					 " {\n"
+					 "-\tstatic int state __asm__(\"state.1\");\n"
+					 "-\treturn state += x;\n"
+					 "+\treturn x + 1;\n"
+					 " }\n"
+					 " \n"
+					 " int g2(int x)\n"
+					 " {\n"
+					 "-\treturn x * 2;\n"
+					 "+\tstatic int state __asm__(\"state.4\");\n"
+					 "+\treturn state += x * 2;\n"
+					 " }\n";
+
+static const char patch_switch[] = "--- a/drv/x.c\n"
+				   "+++ b/drv/x.c\n"
+				   "@@ -55,3 +55,3 @@\n"
+				   " \tcase 3: return 41;\n"
+				   "-\tcase 4: return 53;\n"
+				   "+\tcase 4: return 54;\n"
+				   " \tdefault: return 0;\n";
+
+static const char patch_module[] = "--- a/mod/m.c\n"
+				   "+++ b/mod/m.c\n"
+				   "@@ -1,4 +1,4 @@\n"
+				   " int mfunc(int a)\n"
+				   " {\n"
+				   "-\treturn a + 1;\n"
+				   "+\treturn a + 2;\n"
+				   " }\n";
+
+static const char patch_core[] = "--- a/kernel/livepatch/core.c\n"
+				 "+++ b/kernel/livepatch/core.c\n"
+				 "@@ -1 +1 @@\n"
+				 "-int klp_x;\n"
+				 "+int klp_x = 1;\n";
 
 static const char patch_bad[] = "--- a/drv/x.c\n"
 				"+++ b/drv/x.c\n"
@@ -229,6 +361,8 @@ static int setup(void **state)
 	write_text(f->src, "include/lib.h", lib_h);
 	write_text(f->src, "drv/x.c", x_c);
 	write_text(f->src, "drv/Makefile", "obj-y += x.o\n");
+	write_text(f->src, "mod/m.c", m_c);
+	write_text(f->src, "kernel/livepatch/core.c", "int klp_x;\n");
 	write_text(f->src, "arch/entry.S", entry_s);
 	write_text(f->src, "tools/README", "tools\n");
 	write_text(f->build, ".config", "CONFIG_X=y\n");
@@ -299,6 +433,7 @@ static void test_body_change(void **state)
 			    *shadow_inc = join(f->work, "shadow/include"), *dump = NULL,
 			    *orig_o = join(f->work, "orig/drv/x.o"),
 			    *patched_o = join(f->work, "patched/drv/x.o");
+	_cleanup_free_ char *work_abs = NULL, *expected = NULL;
 	const struct patch_file_analysis *x;
 	char err[1024];
 	struct stat st;
@@ -310,6 +445,15 @@ static void test_body_change(void **state)
 	assert_int_equal(a->n_files, 1);
 	x = find_file(a, "drv/x.c");
 	assert_string_equal(x->object, "drv/x.o");
+	assert_string_equal(x->objname, "vmlinux");
+	work_abs = realpath(f->work, NULL);
+	assert_non_null(work_abs);
+	assert_true(asprintf(&expected, "%s/orig/drv/x.o", work_abs) > 0);
+	assert_string_equal(x->orig_object, expected);
+	free(expected);
+	assert_true(asprintf(&expected, "%s/patched/drv/x.o", work_abs) > 0);
+	assert_string_equal(x->patched_object, expected);
+	assert_int_equal(strv_length(x->line_only), 0);
 	assert_int_equal(strv_length(x->funcs_changed), 1);
 	assert_string_equal(x->funcs_changed[0], "compute");
 	assert_int_equal(strv_length(x->funcs_new), 0);
@@ -330,11 +474,17 @@ static void test_body_change(void **state)
 	assert_non_null(j);
 	dump = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
-	assert_string_equal(dump,
-			    "{\"files\":[{\"data\":{\"changed\":[],\"new\":[],\"removed\":[]},"
-			    "\"functions\":{\"changed\":[\"compute\"],\"new\":[],\"removed\":[]},"
-			    "\"object\":\"drv/x.o\",\"path\":\"drv/x.c\",\"refusals\":[]}],"
-			    "\"ignored\":[],\"livepatchable\":true}");
+	free(expected);
+	assert_true(asprintf(&expected,
+			     "{\"files\":[{\"data\":{\"changed\":[],\"new\":[],\"removed\":[]},"
+			     "\"functions\":{\"changed\":[\"compute\"],\"new\":[],\"removed\":[]},"
+			     "\"line_only\":[],\"object\":\"drv/x.o\",\"objname\":\"vmlinux\","
+			     "\"orig_object\":\"%s/orig/drv/x.o\","
+			     "\"patched_object\":\"%s/patched/drv/x.o\",\"path\":\"drv/x.c\","
+			     "\"refusals\":[]}],"
+			     "\"ignored\":[],\"livepatchable\":true}",
+			     work_abs, work_abs) > 0);
+	assert_string_equal(dump, expected);
 
 	/* a second run over the same work directory starts afresh */
 	a = patch_analysis_free(a);
@@ -388,8 +538,34 @@ static void test_no_code_change(void **state)
 	assert_pristine(f);
 	x = find_file(a, "drv/x.c");
 	assert_int_equal(x->n_refusals, 1);
-	assert_string_equal(x->refusals[0].reason, "no change in compiled code");
+	assert_string_equal(x->refusals[0].reason,
+			    "no change in compiled code (only __LINE__ values moved)");
+	assert_int_equal(strv_length(x->line_only), 1);
+	assert_string_equal(x->line_only[0], "where");
 	assert_false(a->livepatchable);
+}
+
+static void test_lines_moved_and_body(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	const struct patch_file_analysis *x;
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_lines_and_body, &a, err, sizeof(err)), 0);
+	assert_pristine(f);
+	x = find_file(a, "drv/x.c");
+	assert_int_equal(strv_length(x->funcs_changed), 1);
+	assert_string_equal(x->funcs_changed[0], "compute");
+	assert_int_equal(strv_length(x->line_only), 1);
+	assert_string_equal(x->line_only[0], "where");
+	/* the map is what patch did: line 19 (where's __LINE__) is now 21 */
+	assert_true(x->n_lines > 46);
+	assert_int_equal(x->line_map[1], 1);
+	assert_int_equal(x->line_map[7], 0);
+	assert_int_equal(x->line_map[19], 21);
+	assert_int_equal(x->n_refusals, 0);
+	assert_true(a->livepatchable);
 }
 
 static void test_header_refused(void **state)
@@ -406,7 +582,8 @@ static void test_header_refused(void **state)
 	h = find_file(a, "include/lib.h");
 	assert_null(h->object);
 	assert_int_equal(h->n_refusals, 1);
-	assert_non_null(strstr(h->refusals[0].reason, "header changes"));
+	assert_non_null(strstr(h->refusals[0].reason, "header changes are not supported"));
+	assert_non_null(strstr(h->refusals[0].reason, "cannot all be found"));
 	assert_false(a->livepatchable);
 	/* applied to the copy, not to the pristine header */
 	assert_int_equal(read_file_bounded(shadow_h, 1 << 20, &text, &len), 0);
@@ -424,11 +601,124 @@ static void test_asm_tools_new_file(void **state)
 	assert_pristine(f);
 	assert_int_equal(a->n_files, 2);
 	s = find_file(a, "arch/entry.S");
-	assert_string_equal(s->refusals[0].reason, "assembly changes are not supported");
+	assert_non_null(strstr(s->refusals[0].reason, "assembly changes are not supported"));
+	assert_null(s->object);
 	y = find_file(a, "drv/y.c");
 	assert_string_equal(y->refusals[0].reason, "new source files are not supported yet");
 	assert_int_equal(strv_length(a->ignored), 1);
 	assert_string_equal(a->ignored[0], "tools/README");
+	assert_false(a->livepatchable);
+}
+
+static void test_struct_layout(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	const struct patch_file_analysis *x;
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_struct, &a, err, sizeof(err)), 0);
+	assert_pristine(f);
+	x = find_file(a, "drv/x.c");
+	assert_true(strv_contains(x->funcs_changed, "sum"));
+	assert_int_equal(x->n_refusals, 1);
+	assert_string_equal(x->refusals[0].what, "struct st");
+	assert_string_equal(x->refusals[0].reason, "struct st layout changed (size 8 -> 12, member "
+				    "'a' moved from +0 to +4)");
+	assert_false(a->livepatchable);
+}
+
+static void test_exit_function(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	const struct patch_file_analysis *x;
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_exit, &a, err, sizeof(err)), 0);
+	x = find_file(a, "drv/x.c");
+	assert_true(strv_contains(x->funcs_changed, "bye"));
+	assert_int_equal(x->n_refusals, 1);
+	assert_string_equal(x->refusals[0].what, "bye");
+	assert_non_null(strstr(x->refusals[0].reason, "__exit function changed"));
+	assert_false(a->livepatchable);
+}
+
+static void test_static_local_lost(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	const struct patch_file_analysis *x;
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_moved_static, &a, err, sizeof(err)), 0);
+	x = find_file(a, "drv/x.c");
+	assert_true(strv_contains(x->data_removed, "state.1"));
+	assert_true(strv_contains(x->data_new, "state.4"));
+	assert_int_equal(x->n_refusals, 1);
+	assert_string_equal(x->refusals[0].what, "state.4");
+	assert_string_equal(x->refusals[0].reason,
+			    "static local 'state' cannot be matched to the running kernel's "
+			    "'state.1' (its functions changed): the patch would start from a "
+			    "fresh copy");
+	assert_false(a->livepatchable);
+}
+
+static void test_switch_table(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	const struct patch_file_analysis *x;
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_switch, &a, err, sizeof(err)), 0);
+	x = find_file(a, "drv/x.c");
+	/* pick()'s code is the same; its table is not */
+	assert_true(strv_contains(x->funcs_changed, "pick"));
+	assert_int_equal(strv_length(x->data_changed), 1);
+	assert_int_equal(strncmp(x->data_changed[0], "CSWTCH.", 7), 0);
+	assert_int_equal(x->n_refusals, 1);
+	assert_string_equal(x->refusals[0].what, x->data_changed[0]);
+	assert_non_null(strstr(x->refusals[0].reason, "per-site data"));
+	assert_false(a->livepatchable);
+}
+
+static void test_module_object(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	_cleanup_(elf_object_freep) struct elf_object *o = NULL, *p = NULL;
+	const struct patch_file_analysis *m;
+	struct patch_file_analysis none = { .path = (char *)"none.c" };
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_module, &a, err, sizeof(err)), 0);
+	m = find_file(a, "mod/m.c");
+	assert_string_equal(m->objname, "mymod");
+	assert_string_equal(m->funcs_changed[0], "mfunc");
+	assert_true(a->livepatchable);
+	/* the saved objects, correlated, for the module writer */
+	assert_int_equal(patch_file_open_objects(m, &o, &p, err, sizeof(err)), 0);
+	assert_non_null(o);
+	assert_non_null(p);
+	assert_int_equal(patch_file_open_objects(&none, &o, &p, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "none.c"));
+}
+
+static void test_ftrace_core_refused(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(patch_analysis_freep) struct patch_analysis *a = NULL;
+	const struct patch_file_analysis *c;
+	char err[1024];
+
+	assert_int_equal(analyse1(f, patch_core, &a, err, sizeof(err)), 0);
+	assert_pristine(f);
+	c = find_file(a, "kernel/livepatch/core.c");
+	assert_null(c->object);
+	assert_null(c->objname);
+	assert_int_equal(c->n_refusals, 1);
+	assert_non_null(strstr(c->refusals[0].reason, "livepatch core cannot be livepatched"));
 	assert_false(a->livepatchable);
 }
 
@@ -523,8 +813,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_function, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_global, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_code_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_moved_and_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_asm_tools_new_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_struct_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_function, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_local_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_switch_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ftrace_core_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_patches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_does_not_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_already_applied, setup, teardown),

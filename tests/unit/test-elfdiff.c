@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,21 +40,48 @@ static char *compile(const char *dir, const char *name, const char *flags, const
 	return out;
 }
 
-static struct elfdiff_report *diff_flags(const char *flags, const char *a, const char *b)
+/*
+ * Compiles both, optionally correlates (ret_renamed >= 0 then), and
+ * compares with opts.
+ */
+static struct elfdiff_report *diff_full(const char *flags, const char *a, const char *b,
+					const struct elfdiff_options *opts, bool correlate,
+					int *ret_renamed)
 {
 	_cleanup_free_ char *dir = test_tmpdir_new(), *pa = NULL, *pb = NULL;
 	_cleanup_(elf_object_freep) struct elf_object *oa = NULL, *ob = NULL;
 	struct elfdiff_report *rep = NULL;
 	char err[256] = "";
 
-	pa = compile(dir, "orig", flags, "o", a);
-	pb = compile(dir, "patched", flags, "o", b);
+	/* one file name on both sides, as __FILE__ is in a kernel build */
+	for (int side = 0; side < 2; side++) {
+		_cleanup_free_ char *sub = path_join(dir, side ? "patched" : "orig"), *f = NULL;
+
+		assert_non_null(sub);
+		assert_int_equal(mkdir_p(sub, 0755), 0);
+		assert_true(asprintf(&f, "%s -fmacro-prefix-map=%s/=", flags, sub) > 0);
+		*(side ? &pb : &pa) = compile(sub, "unit", f, "o", side ? b : a);
+	}
 	assert_int_equal(elf_object_open(pa, &oa, err, sizeof(err)), 0);
 	assert_int_equal(elf_object_open(pb, &ob, err, sizeof(err)), 0);
-	assert_int_equal(elfdiff_compare(oa, ob, &rep, err, sizeof(err)), 0);
+	if (correlate) {
+		int n = elfdiff_correlate(oa, ob, opts, err, sizeof(err));
+
+		assert_true(n >= 0);
+		if (ret_renamed)
+			*ret_renamed = n;
+		/* a second pass finds nothing left to rename */
+		assert_int_equal(elfdiff_correlate(oa, ob, opts, err, sizeof(err)), 0);
+	}
+	assert_int_equal(elfdiff_compare_opts(oa, ob, opts, &rep, err, sizeof(err)), 0);
 	assert_non_null(rep);
 	test_tmpdir_remove(TAKE_PTR(dir));
 	return rep;
+}
+
+static struct elfdiff_report *diff_flags(const char *flags, const char *a, const char *b)
+{
+	return diff_full(flags, a, b, NULL, false, NULL);
 }
 
 static struct elfdiff_report *diff(const char *a, const char *b)
@@ -297,6 +325,367 @@ static void test_bug_line_moved(void **state)
 	assert_int_equal(count_change(rep, SYM_SAME), elfdiff_report_count(rep));
 }
 
+/*
+ * Stand-ins with the kernel's calling shapes: __might_sleep(file, line),
+ * warn_slowpath_fmt(file, line, taint, fmt), ext4's __ext4_error(sb, func,
+ * line, fmt), a location struct filled on the stack, and a dynamic debug
+ * descriptor in __dyndbg with the 6.1 layout (four pointers, lineno:18).
+ */
+#define LINES_SRC(pad, constant)                                                                  \
+	pad "void __might_sleep(const char *file, int line);\n"                                  \
+	"void warn_slowpath_fmt(const char *file, int line, unsigned taint, const char *fmt, ...);\n" \
+	"int __ext4_error(void *sb, const char *func, unsigned line, const char *fmt, ...);\n"   \
+	"struct loc { const char *file; int line; };\n"                                          \
+	"void report(const struct loc *l, int v);\n"                                             \
+	"struct _ddebug { const char *modname, *function, *filename, *format;\n"                 \
+	"	unsigned lineno:18; unsigned class_id:6; unsigned flags:8; long key[2]; }\n"     \
+	"	__attribute__((aligned(8)));\n"                                                  \
+	"void __dynamic_pr_debug(struct _ddebug *d, const char *fmt, ...);\n"                   \
+	"#define CAT2(a, b) a##b\n"                                                             \
+	"#define CAT(a, b) CAT2(a, b)\n"                                                        \
+	"#define might_sleep() __might_sleep(__FILE__, __LINE__)\n"                              \
+	"#define WARN(c, fmt) ({ int __r = !!(c); if (__r) warn_slowpath_fmt(__FILE__, __LINE__, 9, fmt); __r; })\n" \
+	"#define fs_error(sb, fmt) __ext4_error(sb, __func__, __LINE__, fmt)\n"                 \
+	"#define pr_debug_id(id, fmt) do { \\\n"                                                \
+	"	static struct _ddebug __attribute__((section(\"__dyndbg\"), used)) id = \\\n"   \
+	"		{ \"mod\", __func__, __FILE__, fmt, __LINE__, 63, 0, { 0, 0 } }; \\\n"  \
+	"	__dynamic_pr_debug(&id, fmt); } while (0)\n"                                       \
+	"#define pr_debug(fmt) pr_debug_id(CAT(__UNIQUE_ID_ddebug, __COUNTER__), fmt)\n"       \
+	"int sleeper(int x)\n{\n\tmight_sleep();\n\treturn x * 3;\n}\n"                     \
+	"int warner(int x)\n{\n\tif (WARN(x > 5, \"big %d\"))\n\t\treturn -1;\n\treturn x + 1;\n}\n" \
+	"int failer(void *sb, int x)\n{\n\tif (x)\n\t\tfs_error(sb, \"bad\");\n\treturn 0;\n}\n" \
+	"void locator(int v)\n{\n\tstruct loc l = { __FILE__, __LINE__ };\n\treport(&l, " constant ");\n}\n" \
+	"void debugger(void)\n{\n\tpr_debug(\"one\");\n\tpr_debug(\"two\");\n}\n"
+
+#define LINES_PAD "\n\n/* four lines\n * above */\n"
+
+/* Original line l is patched line l + by after line `after`, unchanged before. */
+static unsigned *shift_map(size_t n, size_t after, unsigned by)
+{
+	unsigned *m = calloc(n, sizeof(unsigned));
+
+	assert_non_null(m);
+	for (size_t l = 1; l < n; l++)
+		m[l] = (unsigned)l + (l > after ? by : 0);
+	return m;
+}
+
+static void test_line_only(void **state)
+{
+	_cleanup_free_ unsigned *map = shift_map(200, 0, 4);
+	struct elfdiff_options opts = { .line_map = map, .n_lines = 200 };
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	static const char *const funcs[] = { "sleeper", "warner", "failer", "locator", "debugger" };
+	size_t line_only = 0;
+
+	rep = diff_full(CFLAGS, LINES_SRC("", "7"), LINES_SRC(LINES_PAD, "7"), &opts, true, NULL);
+	assert_int_equal(count_change(rep, SYM_SAME), elfdiff_report_count(rep));
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
+		if (!(expect(rep, funcs[i], SYM_SAME)->flags & ELFDIFF_FLAG_LINE_ONLY) &&
+		    !streq(funcs[i], "debugger"))
+			fail_msg("'%s' is not flagged line-only", funcs[i]);
+	for (size_t i = 0; i < elfdiff_report_count(rep); i++) {
+		const struct elfdiff_entry *e = elfdiff_report_entry(rep, i);
+
+		if (strncmp(e->name, "__UNIQUE_ID_ddebug", 18) == 0) {
+			assert_string_equal(e->section, "__dyndbg");
+			assert_true(e->flags & ELFDIFF_FLAG_SPECIAL_STATIC);
+			assert_true(e->flags & ELFDIFF_FLAG_LINE_ONLY);
+			line_only++;
+		}
+	}
+	assert_int_equal(line_only, 2);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* Without the patch's line map every moved line is a change. */
+	rep = diff_full(CFLAGS, LINES_SRC("", "7"), LINES_SRC(LINES_PAD, "7"), NULL, true, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
+		expect(rep, funcs[i], SYM_CHANGED);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* A map that moves the lines elsewhere (5, not 4) explains nothing. */
+	free(map);
+	map = shift_map(200, 0, 5);
+	opts.line_map = map;
+	rep = diff_full(CFLAGS, LINES_SRC("", "7"), LINES_SRC(LINES_PAD, "7"), &opts, true, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
+		expect(rep, funcs[i], SYM_CHANGED);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* Lines changed by the patch (map 0) explain nothing either. */
+	free(map);
+	map = calloc(200, sizeof(unsigned));
+	opts.line_map = map;
+	rep = diff_full(CFLAGS, LINES_SRC("", "7"), LINES_SRC(LINES_PAD, "7"), &opts, true, NULL);
+	expect(rep, "sleeper", SYM_CHANGED);
+}
+
+static void test_line_only_with_real_change(void **state)
+{
+	_cleanup_free_ unsigned *map = shift_map(200, 0, 4);
+	struct elfdiff_options opts = { .line_map = map, .n_lines = 200 };
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	const struct elfdiff_entry *e;
+
+	/* A real constant beside the moved lines: locator changed, the rest only moved. */
+	rep = diff_full(CFLAGS, LINES_SRC("", "7"), LINES_SRC(LINES_PAD, "70000"), &opts, true,
+			NULL);
+	e = expect(rep, "locator", SYM_CHANGED);
+	assert_false(e->flags & ELFDIFF_FLAG_LINE_ONLY);
+	assert_non_null(strstr(e->reason, "bytes differ"));
+	assert_true(expect(rep, "sleeper", SYM_SAME)->flags & ELFDIFF_FLAG_LINE_ONLY);
+	assert_true(expect(rep, "failer", SYM_SAME)->flags & ELFDIFF_FLAG_LINE_ONLY);
+	assert_int_equal(count_change(rep, SYM_CHANGED), 1);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/*
+	 * A constant that happens to be a line number of the file, changed to
+	 * something the map does not say: 30 -> 31 where line 30 moved to 34.
+	 */
+	rep = diff_full(CFLAGS, LINES_SRC("", "30"), LINES_SRC(LINES_PAD, "31"), &opts, true,
+			NULL);
+	expect(rep, "locator", SYM_CHANGED);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* Same lines, a changed descriptor format: the descriptor and its user changed. */
+	{
+		_cleanup_free_ char *b = strdup(LINES_SRC(LINES_PAD, "7"));
+
+		memcpy(strstr(b, "\"two\"") + 1, "TWO", 3);
+		rep = diff_full(CFLAGS, LINES_SRC("", "7"), b, &opts, true, NULL);
+		e = expect(rep, "debugger", SYM_CHANGED);
+		expect(rep, "sleeper", SYM_SAME);
+	}
+}
+
+static void test_special_static_changed(void **state)
+{
+	/* GCC turns the switch into a lookup table CSWTCH.N; only the table changes. */
+	static const char a[] = "int pick(unsigned x) { switch (x) { case 0: return 11; "
+				"case 1: return 23; case 2: return 37; case 3: return 41; "
+				"case 4: return 53; default: return 0; } }\n"
+				"int other(int x) { return x + 1; }\n";
+	_cleanup_free_ char *b = strdup(a);
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	const struct elfdiff_entry *e = NULL;
+
+	strstr(b, "53")[1] = '4';
+	rep = diff_full(CFLAGS, a, b, NULL, true, NULL);
+	for (size_t i = 0; i < elfdiff_report_count(rep); i++)
+		if (strncmp(elfdiff_report_entry(rep, i)->name, "CSWTCH.", 7) == 0)
+			e = elfdiff_report_entry(rep, i);
+	assert_non_null(e);
+	assert_int_equal(e->change, SYM_CHANGED);
+	assert_true(e->flags & ELFDIFF_FLAG_SPECIAL_STATIC);
+	/* the code is byte for byte the same, but it uses the changed table */
+	e = expect(rep, "pick", SYM_CHANGED);
+	assert_non_null(strstr(e->reason, "CSWTCH."));
+	expect(rep, "other", SYM_SAME);
+}
+
+static void test_static_locals(void **state)
+{
+	/* Unrelated edits renumber GCC's static locals; asm labels pin the numbers. */
+	static const char a[] =
+		"int f1(int x) { static int count __asm__(\"count.1\"); count += x; return count; }\n"
+		"int f2(int x) { static int count __asm__(\"count.2\"); count -= x; return count; }\n"
+		"int f3(int x) { static int calls __asm__(\"calls.3\"); return ++calls + x; }\n";
+	static const char b[] =
+		"int f0(int x) { static int calls __asm__(\"calls.3\"); return calls++ - x; }\n"
+		"int f1(int x) { static int count __asm__(\"count.5\"); count += x; return count; }\n"
+		"int f2(int x) { static int count __asm__(\"count.1\"); count -= 2 * x; return count; }\n"
+		"int f3(int x) { static int calls __asm__(\"calls.9\"); return ++calls + x; }\n";
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	const struct elfdiff_entry *e;
+	int renamed = -1;
+
+	rep = diff_full(CFLAGS, a, b, NULL, true, &renamed);
+	/* the twins by function, whatever their numbers were */
+	e = expect(rep, "count.1", SYM_SAME);
+	assert_string_equal(e->orig_name, "count.1");
+	assert_string_equal(e->section, ".bss.count.1");
+	expect(rep, "count.2", SYM_SAME);
+	expect(rep, "f1", SYM_SAME);
+	e = expect(rep, "f2", SYM_CHANGED);
+	expect(rep, "f3", SYM_SAME);
+	expect(rep, "calls.3", SYM_SAME);
+	expect(rep, "f0", SYM_NEW);
+	/* f0's own "calls.3" is new and got a fresh name, so no name means two things */
+	for (size_t i = 0; i < elfdiff_report_count(rep); i++) {
+		e = elfdiff_report_entry(rep, i);
+		if (e->change == SYM_NEW && e->type == STT_OBJECT) {
+			assert_string_not_equal(e->name, "calls.3");
+			assert_string_not_equal(e->name, "calls.9");
+			assert_int_equal(strncmp(e->name, "calls.", 6), 0);
+			assert_null(e->orig_name);
+		}
+	}
+	/* count.5 -> count.1, count.1 -> count.2, calls.9 -> calls.3, f0's calls.3 -> fresh */
+	assert_int_equal(renamed, 4);
+	assert_int_equal(count_change(rep, SYM_CHANGED), 1);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* Without correlate() the report names the twins as the patched object does. */
+	rep = diff(a, b);
+	e = expect(rep, "count.5", SYM_SAME);
+	assert_string_equal(e->orig_name, "count.1");
+	expect(rep, "f2", SYM_CHANGED);
+}
+
+static void test_static_local_moved(void **state)
+{
+	/* The only "state" moved from one function to another that both still exist. */
+	static const char a[] =
+		"int g1(int x) { static int state __asm__(\"state.1\"); return state += x; }\n"
+		"int g2(int x) { return x * 2; }\n";
+	static const char b[] =
+		"int g1(int x) { return x + 1; }\n"
+		"int g2(int x) { static int state __asm__(\"state.4\"); return state += x * 2; }\n";
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = diff_full(CFLAGS, a, b, NULL,
+									       true, NULL);
+
+	expect(rep, "state.1", SYM_REMOVED);
+	expect(rep, "state.4", SYM_NEW);
+	expect(rep, "g1", SYM_CHANGED);
+	expect(rep, "g2", SYM_CHANGED);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* Inlining moved the reference from a function that is gone: still one variable. */
+	rep = diff_full(CFLAGS,
+			"static __attribute__((noinline)) int bump(int x) { static int n __asm__(\"n.2\");\n"
+			"	return n += x; }\n"
+			"int user(int x) { return bump(x) + 1; }\n",
+			"int user(int x) { static int n __asm__(\"n.7\"); return (n += x) + 2; }\n",
+			NULL, true, NULL);
+	expect(rep, "n.2", SYM_SAME);
+	expect(rep, "bump", SYM_REMOVED);
+	expect(rep, "user", SYM_CHANGED);
+}
+
+static void test_clone_suffixes(void **state)
+{
+	/* GCC turned helper into an IPA-SRA clone: the clone is new, its caller changed. */
+	static const char a[] =
+		"static __attribute__((noinline)) int helper(int x) __asm__(\"helper\");\n"
+		"static __attribute__((noinline)) int helper(int x) { return x * 5 + 1; }\n"
+		"int caller(int x) { return helper(x) + 2; }\n";
+	static const char b[] =
+		"static __attribute__((noinline)) int helper(int x) __asm__(\"helper.isra.0\");\n"
+		"static __attribute__((noinline)) int helper(int x) { return x * 5 + 1; }\n"
+		"int caller(int x) { return helper(x) + 2; }\n";
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+
+	rep = diff_full(CFLAGS, a, b, NULL, true, NULL);
+	expect(rep, "helper", SYM_REMOVED);
+	expect(rep, "helper.isra.0", SYM_NEW);
+	expect(rep, "caller", SYM_CHANGED);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* and back: the clone disappears */
+	rep = diff_full(CFLAGS, b, a, NULL, true, NULL);
+	expect(rep, "helper.isra.0", SYM_REMOVED);
+	expect(rep, "helper", SYM_NEW);
+	expect(rep, "caller", SYM_CHANGED);
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* A .cold part appears: the parent changed, the part is new. */
+	rep = diff_full(CFLAGS,
+			"int hot(int x) { return x + 3; }\n",
+			"void hot_cold(void) __asm__(\"hot.cold\") __attribute__((noinline, cold));\n"
+			"void hot_cold(void) { __builtin_trap(); }\n"
+			"int hot(int x) { return x + 3; }\n",
+			NULL, true, NULL);
+	expect(rep, "hot.cold", SYM_NEW);
+	expect(rep, "hot", SYM_CHANGED);
+	assert_non_null(strstr(elfdiff_report_find(rep, "hot")->reason, "hot.cold"));
+	elfdiff_report_free(TAKE_PTR(rep));
+
+	/* Renumbered clones are renamed, with their sections, to the original's names. */
+	rep = diff_full(CFLAGS,
+			"static __attribute__((noinline)) int sc(int) __asm__(\"sc.constprop.1\");\n"
+			"static __attribute__((noinline)) int sc(int x) { return x ^ 0x55; }\n"
+			"int u(int x) { return sc(x); }\n",
+			"static __attribute__((noinline)) int sc(int) __asm__(\"sc.constprop.6\");\n"
+			"static __attribute__((noinline)) int sc(int x) { return x ^ 0x55; }\n"
+			"int u(int x) { return sc(x); }\n",
+			NULL, true, NULL);
+	assert_string_equal(expect(rep, "sc.constprop.1", SYM_SAME)->section,
+			    ".text.sc.constprop.1");
+	expect(rep, "u", SYM_SAME);
+}
+
+static const char layout_base[] =
+	"struct point { int x; int y; };\n"
+	"typedef struct { long a; char b; } pair_t;\n"
+	"union num { int i; float f; };\n"
+	"struct flags { unsigned a:3; unsigned b:5; };\n"
+	"int use(struct point *p, pair_t *q, union num *n, struct flags *f)\n"
+	"{ return p->x + p->y + (int)q->a + n->i + f->a + f->b; }\n";
+
+static char **layouts(const char *flags, const char *a, const char *b, int expect_r)
+{
+	_cleanup_free_ char *dir = test_tmpdir_new(), *pa = NULL, *pb = NULL;
+	_cleanup_(elf_object_freep) struct elf_object *oa = NULL, *ob = NULL;
+	char **v = NULL, err[256] = "";
+
+	pa = compile(dir, "orig", flags, "o", a);
+	pb = compile(dir, "patched", flags, "o", b);
+	assert_int_equal(elf_object_open(pa, &oa, err, sizeof(err)), 0);
+	assert_int_equal(elf_object_open(pb, &ob, err, sizeof(err)), 0);
+	assert_int_equal(elfdiff_struct_layouts(oa, ob, &v, err, sizeof(err)), expect_r);
+	if (expect_r == -ENODATA)
+		assert_non_null(strstr(err, "no DWARF"));
+	test_tmpdir_remove(TAKE_PTR(dir));
+	return v;
+}
+
+static void expect_layout_change(const char *from, const char *to, const char *msg)
+{
+	_cleanup_free_ char *b = strdup(layout_base);
+	_cleanup_strbuf_ struct strbuf sb;
+	_cleanup_strv_free_ char **v = NULL;
+	char *p = strstr(b, from);
+
+	assert_non_null(p);
+	strbuf_init(&sb, 0);
+	assert_int_equal(strbuf_add(&sb, b, (size_t)(p - b)), 0);
+	assert_int_equal(strbuf_adds(&sb, to), 0);
+	assert_int_equal(strbuf_adds(&sb, p + strlen(from)), 0);
+	v = layouts(CFLAGS " -g", layout_base, sb.buf, 0);
+	if (strv_length(v) != 1 || !streq(v[0], msg))
+		fail_msg("expected '%s', got '%s' (%zu)", msg, v[0] ? v[0] : "", strv_length(v));
+}
+
+static void test_struct_layouts(void **state)
+{
+	_cleanup_strv_free_ char **v = layouts(CFLAGS " -g", layout_base, layout_base, 0);
+	_cleanup_free_ char *more = NULL;
+
+	assert_int_equal(strv_length(v), 0);
+	expect_layout_change("int x; int y;", "int x; int z; int y;",
+			     "struct point layout changed (size 8 -> 12, member 'y' moved from +4 "
+			     "to +8)");
+	expect_layout_change("int x; int y;", "long x; int y;",
+			     "struct point layout changed (size 8 -> 16, member 'x' changed size "
+			     "from 4 to 8)");
+	expect_layout_change("long a; char b;", "long a; char c;",
+			     "struct pair_t layout changed (member 'b' removed)");
+	expect_layout_change("int i; float f;", "int i; float f; double d;",
+			     "union num layout changed (size 4 -> 8)");
+	expect_layout_change("unsigned a:3;", "unsigned a:4;",
+			     "struct flags layout changed (member 'a' moved within its bits)");
+	expect_layout_change("int x; int y;", "int y; int x;",
+			     "struct point layout changed (member 'x' moved from +0 to +4)");
+	/* a struct only the patch has is new, not changed */
+	assert_true(asprintf(&more, "%sstruct fresh { int q; };\nint q(struct fresh *f) "
+			     "{ return f->q; }\n", layout_base) > 0);
+	strv_free(v);
+	v = layouts(CFLAGS " -g", layout_base, more, 0);
+	assert_int_equal(strv_length(v), 0);
+	/* no DWARF: nothing can be said */
+	assert_null(layouts(CFLAGS, layout_base, layout_base, -ENODATA));
+}
+
 static void test_flags(void **state)
 {
 	static const char src[] =
@@ -394,6 +783,13 @@ int main(void)
 		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_suffix_renumbered),
 		cmocka_unit_test(test_bug_line_moved),
+		cmocka_unit_test(test_line_only),
+		cmocka_unit_test(test_line_only_with_real_change),
+		cmocka_unit_test(test_special_static_changed),
+		cmocka_unit_test(test_static_locals),
+		cmocka_unit_test(test_static_local_moved),
+		cmocka_unit_test(test_clone_suffixes),
+		cmocka_unit_test(test_struct_layouts),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_strings),
