@@ -1095,6 +1095,83 @@ static int read_patches(const struct patch_analyse_options *o, struct touched_se
 	return 0;
 }
 
+/* Largest kbuild .cmd or .d file rewritten. */
+#define TOOLS_DEP_FILE_MAX (4u * 1024 * 1024)
+
+static int rebase_file(const char *path, const char *from, const char *to)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strbuf_ struct strbuf out;
+	size_t len, flen = strlen(from);
+	const char *p, *hit;
+
+	if (read_file_bounded(path, TOOLS_DEP_FILE_MAX, &text, &len) < 0 || !strstr(text, from))
+		return 0; /* not ours to fix: make rebuilds what it must */
+	strbuf_init(&out, 0);
+	for (p = text; (hit = strstr(p, from)); p = hit + flen) {
+		strbuf_add(&out, p, (size_t)(hit - p));
+		strbuf_adds(&out, to);
+	}
+	if (strbuf_adds(&out, p) < 0)
+		return -ENOMEM;
+	return write_file_atomic(path, out.buf, out.len, 0644);
+}
+
+static int rebase_dir(const char *dir, const char *from, const char *to, unsigned depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (depth > 16)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (r >= 0 && (e = readdir(d))) {
+		_cleanup_free_ char *p = NULL;
+		size_t n = strlen(e->d_name);
+
+		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+			continue;
+		p = path_join(dir, e->d_name);
+		if (!p) {
+			r = -ENOMEM;
+			break;
+		}
+		if (e->d_type == DT_DIR)
+			r = rebase_dir(p, from, to, depth + 1);
+		else if (e->d_type == DT_REG &&
+			 ((n > 4 && streq(e->d_name + n - 4, ".cmd")) ||
+			  (n > 2 && streq(e->d_name + n - 2, ".d"))))
+			r = rebase_file(p, from, to);
+	}
+	closedir(d);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The host tools kbuild runs before every target (objtool, resolve_btfids)
+ * record their absolute output paths in .cmd/.d files; in a copy of the
+ * tree the paths differ, so make would rebuild objtool from scratch (some
+ * 10 s of CPU per side).  Point them at the copy.
+ */
+static int rebase_tools(const char *build_dir, const char *copy)
+{
+	_cleanup_free_ char *tools = path_join(copy, "tools");
+	_cleanup_free_ char *from = NULL, *to = NULL;
+
+	if (!tools)
+		return -ENOMEM;
+	from = realpath(build_dir, NULL);
+	if (!from)
+		return -errno;
+	to = realpath(copy, NULL);
+	if (!to)
+		return -errno;
+	return rebase_dir(tools, from, to, 0);
+}
+
 static int setup_trees(struct run *run, const struct touched_set *set, char *reterr,
 		       size_t errsize)
 {
@@ -1140,7 +1217,15 @@ static int setup_trees(struct run *run, const struct touched_set *set, char *ret
 	r = run_child(run, cp_orig, "copying the build tree", false, reterr, errsize);
 	if (r < 0)
 		return r;
-	return run_child(run, cp, "copying the build tree", false, reterr, errsize);
+	r = run_child(run, cp, "copying the build tree", false, reterr, errsize);
+	if (r < 0)
+		return r;
+	r = rebase_tools(o->build_dir, run->orig_obj);
+	if (r >= 0)
+		r = rebase_tools(o->build_dir, run->patched_obj);
+	if (r < 0)
+		snprintf(reterr, errsize, "rebasing the copied build tree's tools: %s", strerror(-r));
+	return r;
 }
 
 int patch_analyse(const struct patch_analyse_options *o, struct patch_analysis **ret,
