@@ -9,7 +9,7 @@
 PACKAGES := build-essential meson ninja-build pkg-config git python3 \
 	libgit2-dev libsqlite3-dev libpq-dev libjansson-dev libcurl4-openssl-dev \
 	libcmocka-dev zlib1g-dev libssl-dev libmicrohttpd-dev libdw-dev libelf-dev \
-	dpkg-dev xz-utils flex bison bc dwarves \
+	dpkg-dev xz-utils flex bison bc dwarves patch \
 	qemu-system-x86 busybox-static cpio jq \
 	postgresql postgresql-common util-linux ca-certificates time
 
@@ -69,6 +69,7 @@ check: deps $(BUILD)/build.ninja $(BUILD_ASAN)/build.ninja
 bench: build
 	sh bench/cve-sync.sh
 	sh bench/gauge-rank.sh
+	sh bench/klog.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -71,6 +71,7 @@ bool cli_human_tty(const struct cli_ctx *ctx);
 
 int cmd_cve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_kernel(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_klog(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_patch(struct cli_ctx *ctx, int argc, char **argv);
 
 struct kernel_entry;

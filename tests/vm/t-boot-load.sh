@@ -33,7 +33,7 @@ trap cleanup EXIT
 
 deb=${TUXTAPE_TEST_KERNEL_DEB:-}
 if [ -z "$deb" ]; then
-	for d in /tmp/debreal/cache /var/cache/apt/archives; do
+	for d in /tmp/debreal/cache /var/cache/apt/archives ${TUXTAPE_VM_CACHE:+"$TUXTAPE_VM_CACHE/data/cache/debian"}; do
 		[ -f "$d/$KDEB_NAME" ] && deb=$d/$KDEB_NAME && break
 	done
 fi

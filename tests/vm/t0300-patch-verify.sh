@@ -11,7 +11,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "1..0 # SKIP no qemu-sys
 ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' || { echo "1..0 # SKIP no static busybox"; exit 0; }
 
 # Reuse a cached image package when this machine has one (saves the download).
-for d in /var/cache/apt/archives /tmp/debreal/cache; do
+for d in /var/cache/apt/archives /tmp/debreal/cache ${TUXTAPE_VM_CACHE:+"$TUXTAPE_VM_CACHE/data/cache/debian"}; do
 	for f in "$d"/linux-image-${REL}_*.deb "$d"/linux-headers-${REL}_*.deb "$d"/linux-headers-6.1.0-54-common_*.deb; do
 		[ -f "$f" ] && mkdir -p "$T/data/cache/debian" && cp "$f" "$T/data/cache/debian/"
 	done
