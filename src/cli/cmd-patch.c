@@ -13,6 +13,7 @@
 #include "build.h"
 #include "generate.h"
 #include "history.h"
+#include "klog.h"
 #include "record.h"
 #include "klp-module.h"
 #include "parse-util.h"
@@ -195,6 +196,8 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
 	_cleanup_free_ char *image = NULL, *work = NULL, *modname = NULL;
 	_cleanup_strv_free_ char **deps = NULL;
+	struct klog_verdict kv = { 0 };
+	bool have_kv = false;
 	struct verify_spec spec = { .mode = VERIFY_MODE_LIVEPATCH };
 	struct verify_config cfg = { .accel = QEMU_ACCEL_AUTO, .loglevel = 4, .gzip = true };
 	struct verify_result res;
@@ -333,10 +336,41 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (r < 0)
 		return log_error_errno(r, "cannot run the virtual machine");
+	/*
+	 * The kernel log's own verdict (klog): a report attributed to this
+	 * livepatch fails the run even when every step passed.
+	 */
+	if (res.dmesg || res.log) {
+		struct klog_options ko;
+		struct klog_patch_spec ps = { .name = spec.module_name };
+		char name[VERIFY_MODULE_NAME_MAX + 1];
+
+		if (!ps.name && verify_module_name(spec.module, name, sizeof(name)) >= 0)
+			ps.name = name;
+		klog_options_init(&ko);
+		ko.patches = &ps;
+		ko.n_patches = ps.name ? 1 : 0;
+		ko.since_s = res.begin_uptime_s;
+		r = klog_parse_buffer(res.dmesg ? res.dmesg : res.log,
+				      strlen(res.dmesg ? res.dmesg : res.log), &ko, &kv);
+		if (r < 0) {
+			verify_result_release(&res);
+			return log_error_errno(r, "cannot read the kernel log");
+		}
+		have_kv = true;
+		if (kv.kind == KLOG_VERDICT_MISBEHAVED && res.verdict == VERIFY_VERDICT_OK) {
+			res.verdict = VERIFY_VERDICT_FAILED;
+			/* the full reason is in the klog verdict; the summary is cut to fit */
+			snprintf(res.reason, sizeof(res.reason), "kernel log: %.*s",
+				 (int)(sizeof(res.reason) - sizeof("kernel log: ")), kv.reason);
+		}
+	}
 	if (ctx->json) {
-		json_t *j = NULL;
+		json_t *j = NULL, *jk = NULL;
 
 		r = verify_result_to_json(&res, with_log, &j);
+		if (r >= 0 && have_kv && klog_verdict_to_json(&kv, &jk) >= 0)
+			json_object_set_new(j, "klog", jk);
 		if (r >= 0)
 			r = cli_print_json(j);
 	} else {
@@ -346,6 +380,9 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 			printf("  %-16s rc=%d\n", res.steps[i].name, res.steps[i].rc);
 		printf("%s: boot %.1f s, total %.1f s, taint %ld\n", qemu_accel_to_string(res.accel),
 		       (double)res.boot_ms / 1000, (double)res.total_ms / 1000, res.taint);
+		if (have_kv)
+			printf("kernel log: %s%s%s\n", klog_verdict_kind_to_string(kv.kind),
+			       kv.reason[0] ? ": " : "", kv.reason);
 	}
 	verdict = res.verdict;
 	verify_result_release(&res);
@@ -386,8 +423,7 @@ static void analyse_help(void)
 	      "prepare' runs first when needed), compare the objects function by function\n"
 	      "and report changed, new and removed functions and data, and why a change\n"
 	      "cannot be livepatched (headers, assembly, changed data, __init code,\n"
-	      "functions ftrace cannot hook).  Building the module is the next step of the\n"
-	      "generator and not part of this command yet.\n"
+	      "functions ftrace cannot hook).  'tuxtape patch build' goes on to the module.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --kernel NAME      a registered kernel\n"
