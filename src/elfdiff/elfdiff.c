@@ -878,6 +878,41 @@ static void pair_static_locals(struct ctx *c, const struct group *g, bool by_con
 	}
 }
 
+/*
+ * Last resort for static locals several of which share one section
+ * (WARN_ONCE's __already_done.N in .data.once, referred to as
+ * section+offset): an unpaired pair with the same name at the same offset
+ * of same-named sections of equal size is one variable.  A patch that adds
+ * or removes such a variable changes the section's size or the offsets.
+ */
+static void pair_by_place(struct ctx *c, const struct group *g)
+{
+	for (size_t a = 0; a < g->no; a++) {
+		size_t io = g->o[a];
+		const struct eo_symbol *so = &c->orig.o->syms[io];
+
+		if (c->orig.twin[io] != NONE || !sll(&c->orig, io) ||
+		    !eo_is_section_index(c->orig.o, so->shndx))
+			continue;
+		for (size_t b = 0; b < g->np; b++) {
+			size_t ip = g->p[b];
+			const struct eo_symbol *sp = &c->patched.o->syms[ip];
+			const struct eo_section *xo, *xp;
+
+			if (c->patched.twin[ip] != NONE || !sll(&c->patched, ip) ||
+			    !eo_is_section_index(c->patched.o, sp->shndx) || !streq(so->name, sp->name) ||
+			    so->value != sp->value || so->size != sp->size)
+				continue;
+			xo = &c->orig.o->secs[so->shndx];
+			xp = &c->patched.o->secs[sp->shndx];
+			if (streq(xo->name, xp->name) && xo->size == xp->size) {
+				pair(c, io, ip);
+				break;
+			}
+		}
+	}
+}
+
 static int correlate(struct ctx *c)
 {
 	_cleanup_(hashmap_freep) struct hashmap *groups = NULL;
@@ -936,6 +971,12 @@ static int correlate(struct ctx *c)
 			break;
 		paired = now;
 	}
+	r = build_keys(c);
+	if (r < 0)
+		return r;
+	it = 0;
+	while (hashmap_next(groups, &it, (void **)&g))
+		pair_by_place(c, g);
 	return build_keys(c);
 }
 

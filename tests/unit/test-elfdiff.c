@@ -532,6 +532,32 @@ static void test_static_locals(void **state)
 	expect(rep, "f2", SYM_CHANGED);
 }
 
+static void test_static_locals_shared_section(void **state)
+{
+	/* WARN_ONCE-style flags: several per function, all in one section */
+#define ONCE_SRC(g_body)                                                                           \
+	"void ext(int);\n"                                                                          \
+	"#define ONCE(n) do { static int d __asm__(\"__already_done.\" #n) "                        \
+	"__attribute__((section(\".data.once\"))); if (!d) { d = 1; ext(n); } } while (0)\n"      \
+	"int f(int a) { ONCE(1); ONCE(2); ONCE(3); return a; }\n"                                   \
+	"int g(int a) { ONCE(4); " g_body " }\n"
+	static const char a[] = ONCE_SRC("return a + 1;");
+	static const char b[] = ONCE_SRC("return a + 2;");
+#undef ONCE_SRC
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	int renamed = -1;
+
+	rep = diff_full(CFLAGS, a, b, NULL, true, &renamed);
+	expect(rep, "f", SYM_SAME);
+	expect(rep, "g", SYM_CHANGED);
+	expect(rep, "__already_done.1", SYM_SAME);
+	expect(rep, "__already_done.3", SYM_SAME);
+	expect(rep, "__already_done.4", SYM_SAME);
+	assert_int_equal(count_change(rep, SYM_NEW), 0);
+	assert_int_equal(count_change(rep, SYM_REMOVED), 0);
+	assert_int_equal(renamed, 0);
+}
+
 static void test_static_local_moved(void **state)
 {
 	/* The only "state" moved from one function to another that both still exist. */
@@ -787,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_line_only_with_real_change),
 		cmocka_unit_test(test_special_static_changed),
 		cmocka_unit_test(test_static_locals),
+		cmocka_unit_test(test_static_locals_shared_section),
 		cmocka_unit_test(test_static_local_moved),
 		cmocka_unit_test(test_clone_suffixes),
 		cmocka_unit_test(test_struct_layouts),
