@@ -93,7 +93,10 @@ def main():
             if row["build"] == "built":
                 patched = {fn["old_name"] for o in b["module"]["objects"]
                            for fn in o.get("functions", o.get("funcs", []))}
-                row["silent"] = [fn for fn in row["changed"] if fn not in patched]
+                # a .cold part is entered only from its function and travels
+                # in the module with it: redirected when its function is
+                row["silent"] = [fn for fn in row["changed"] if fn not in patched and
+                                 not (fn.endswith(".cold") and fn[:-5] in patched)]
                 row["build_s"] = read(os.path.join(out, id_ + ".build.s"))
             if v:
                 row["verify"] = v["verdict"] + ("" if v["verdict"] == "ok"
