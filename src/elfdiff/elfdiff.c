@@ -43,6 +43,13 @@ enum symbol_change symbol_change_from_string(const char *s)
 	return _SYM_CHANGE_INVALID;
 }
 
+bool elfdiff_is_cold_part(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && streq(name + n - 5, ".cold");
+}
+
 static bool has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -31,6 +31,7 @@
 #define TUXTAPE_ELFDIFF_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "macro.h"
@@ -58,6 +59,13 @@ enum symbol_change {
 	_SYM_CHANGE_MAX,
 	_SYM_CHANGE_INVALID = -EINVAL,
 };
+
+/*
+ * GCC's split-off unlikely code of a function ("f.cold", "f.isra.0.cold"):
+ * entered by jumps from its function only, it travels with it and is
+ * never hooked by ftrace on its own.
+ */
+bool elfdiff_is_cold_part(const char *name);
 
 const char *symbol_change_to_string(enum symbol_change c);
 enum symbol_change symbol_change_from_string(const char *s);

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "debian.h"
+#include "digest.h"
 #include "fileio.h"
 #include "lock.h"
 #include "log.h"
@@ -909,13 +910,9 @@ static int cache_scan(const char *cache_dir, const char *name, const char *want,
 int debian_file_verify(const char *path, uint64_t size, const char *sha256)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ unsigned char *buf = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = NULL;
 	struct stat st;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	int r = 0;
+	char hex[65];
+	int r;
 
 	if (sha256 && !is_hex_string(sha256, 64))
 		return -EINVAL;
@@ -930,42 +927,10 @@ int debian_file_verify(const char *path, uint64_t size, const char *sha256)
 		return -EBADMSG;
 	if (!sha256)
 		return 0;
-	buf = malloc(1 << 20);
-	ctx = EVP_MD_CTX_new();
-	if (!buf || !ctx) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
-	}
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		r = -EIO;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 20);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-			r = -EIO;
-			goto out;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-		r = -EIO;
-		goto out;
-	}
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	r = strncasecmp(hex, sha256, 64) == 0 ? 0 : -EBADMSG;
-out:
-	EVP_MD_CTX_free(ctx);
-	return r;
+	r = digest_fd_sha256(fd, hex);
+	if (r < 0)
+		return r;
+	return strncasecmp(hex, sha256, 64) == 0 ? 0 : -EBADMSG;
 }
 
 static int deb_info_ok(const char *deb)

@@ -634,13 +634,6 @@ static int apply_patch(struct run *run, const char *patch, char *reterr, size_t 
 
 /* ---- comparison ---- */
 
-/* GCC's split-off unlikely code of a function: "f.cold" or "f.isra.0.cold". */
-static bool is_cold_part(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 5 && streq(name + n - 5, ".cold");
-}
 
 static int refuse(struct patch_file_analysis *f, const char *what, const char *reason)
 {
@@ -844,7 +837,7 @@ static int compare_objects(struct patch_file_analysis *f, char *reterr, size_t e
 		else if (e->flags & ELFDIFF_FLAG_EXIT)
 			why = "__exit function changed: it runs at module unload and ftrace "
 			      "cannot hook it (notrace)";
-		else if ((e->flags & ELFDIFF_FLAG_NO_FENTRY) && !is_cold_part(e->name))
+		else if ((e->flags & ELFDIFF_FLAG_NO_FENTRY) && !elfdiff_is_cold_part(e->name))
 			/* a .cold part is never hooked: it travels with its function */
 			why = "no __fentry__ call: cannot be hooked by ftrace (notrace or built "
 			      "without -pg)";

@@ -182,11 +182,10 @@ static int build_unit(const struct patch_generate_options *o, struct symtab *st,
 		return -ENOMEM;
 	for (char **v = f->funcs_changed; *v; v++) {
 		unsigned long pos = 0;
-		size_t len = strlen(*v);
 		char why[600];
 
 		/* entered from its function only, never through ftrace: not redirected */
-		if (len > 5 && streq(*v + len - 5, ".cold"))
+		if (elfdiff_is_cold_part(*v))
 			continue;
 
 		r = symtab_sympos(st, u->objname, *v, 0, &pos);

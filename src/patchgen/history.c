@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "history.h"
 #include "parse-util.h"
 #include "strbuf.h"
@@ -166,14 +167,8 @@ int patch_history_record_add_patch(struct patch_history_record *rec, const char 
 
 int patch_history_file_sha256(const char *path, char hex[static 65])
 {
-	static const char digits[] = "0123456789abcdef";
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ unsigned char *buf = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = NULL;
 	struct stat st;
-	int r = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -184,44 +179,7 @@ int patch_history_file_sha256(const char *path, char hex[static 65])
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	buf = malloc(1 << 16);
-	ctx = EVP_MD_CTX_new();
-	if (!buf || !ctx) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
-	}
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		r = -EIO;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 16);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-			r = -EIO;
-			goto out;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-		r = -EIO;
-		goto out;
-	}
-	for (unsigned i = 0; i < mdlen; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[64] = '\0';
-out:
-	EVP_MD_CTX_free(ctx);
-	return r;
+	return digest_fd_sha256(fd, hex);
 }
 
 int patch_history_record_add_patch_file(struct patch_history_record *rec, const char *path)
