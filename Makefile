@@ -9,7 +9,7 @@
 PACKAGES := build-essential meson ninja-build pkg-config git python3 \
 	libgit2-dev libsqlite3-dev libpq-dev libjansson-dev libcurl4-openssl-dev \
 	libcmocka-dev zlib1g-dev libssl-dev libmicrohttpd-dev libdw-dev libelf-dev \
-	dpkg-dev xz-utils flex bison bc dwarves patch \
+	dpkg-dev xz-utils flex bison bc dwarves patch openssl \
 	qemu-system-x86 busybox-static cpio jq \
 	postgresql postgresql-common util-linux ca-certificates time
 

@@ -145,6 +145,8 @@ static void verify_help(void)
 	      "      --dep KO|NAME      load this module first (repeatable); a NAME is taken\n"
 	      "                         from the Debian kernel's image package\n"
 	      "      --load-only        a plain module, not a livepatch: load, check, unload\n"
+	      "      --kernel-arg ARG   add ARG to the guest's kernel command line (repeatable;\n"
+	      "                         e.g. module.sig_enforce=1)\n"
 	      "      --accel auto|kvm|tcg\n"
 	      "      --timeout SECONDS  whole run (default 300)\n"
 	      "      --transition-timeout SECONDS  for the livepatch transition (default 60)\n"
@@ -168,6 +170,7 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 		OPT_TEST_AFTER,
 		OPT_DEP,
 		OPT_LOAD_ONLY,
+		OPT_KERNEL_ARG,
 		OPT_ACCEL,
 		OPT_TIMEOUT,
 		OPT_TRANSITION_TIMEOUT,
@@ -183,6 +186,7 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ "test-after", required_argument, NULL, OPT_TEST_AFTER },
 		{ "dep", required_argument, NULL, OPT_DEP },
 		{ "load-only", no_argument, NULL, OPT_LOAD_ONLY },
+		{ "kernel-arg", required_argument, NULL, OPT_KERNEL_ARG },
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "transition-timeout", required_argument, NULL, OPT_TRANSITION_TIMEOUT },
@@ -196,6 +200,7 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(kernel_entry_freep) struct kernel_entry *k = NULL;
 	_cleanup_free_ char *image = NULL, *work = NULL, *modname = NULL;
 	_cleanup_strv_free_ char **deps = NULL;
+	_cleanup_strbuf_ struct strbuf kernel_args;
 	struct klog_verdict kv = { 0 };
 	bool have_kv = false;
 	struct verify_spec spec = { .mode = VERIFY_MODE_LIVEPATCH };
@@ -206,6 +211,7 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	bool offline = false, with_log = false;
 	int c, r, timeout = 300;
 
+	strbuf_init(&kernel_args, 0);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -230,6 +236,17 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_LOAD_ONLY:
 			spec.mode = VERIFY_MODE_LOAD_ONLY;
+			break;
+		case OPT_KERNEL_ARG:
+			if (!*optarg || strpbrk(optarg, " \t\n\r") ||
+			    kernel_args.len + strlen(optarg) + 1 >= VERIFY_KERNEL_ARGS_MAX)
+				return cli_usage_error("patch", "verify",
+						       "bad --kernel-arg '%s' (one word, %d bytes in all)",
+						       optarg, VERIFY_KERNEL_ARGS_MAX - 1);
+			if ((kernel_args.len && strbuf_addch(&kernel_args, ' ') < 0) ||
+			    strbuf_adds(&kernel_args, optarg) < 0)
+				return -ENOMEM;
+			cfg.kernel_args = kernel_args.buf;
 			break;
 		case OPT_ACCEL:
 			if (streq(optarg, "auto"))
@@ -631,7 +648,8 @@ static void build_help(void)
 	      "  -o, --output FILE      where the .ko goes (default ./NAME.ko)\n"
 	      "      --replace          atomic replace of earlier livepatches (default)\n"
 	      "      --no-replace       stack on earlier livepatches instead\n"
-	      "      --sign KEY CERT    sign with the prepared tree's scripts/sign-file\n"
+	      "      --sign KEY CERT    sign the module (PEM key, PEM/DER X.509 certificate;\n"
+	      "                         an encrypted key takes $KBUILD_SIGN_PIN)\n"
 	      "      --description TEXT MODULE_DESCRIPTION of the module\n"
 	      "      --cve CVE          the CVE the fix is for (repeatable; recorded)\n"
 	      "      --source-dir DIR   the kernel's source tree (not for --debian kernels)\n"

@@ -17,6 +17,7 @@
 #include "klp-module.h"
 #include "klp-object.h"
 #include "log.h"
+#include "module-sign.h"
 #include "strbuf.h"
 
 /* Largest object or module read. */
@@ -342,6 +343,7 @@ int klp_module_carry(const char *inpath, const char *outpath, unsigned k,
 	_cleanup_(in_elf_release) struct in_elf in = { 0 };
 	_cleanup_(out_elf_release) struct out_elf w = { 0 };
 	_cleanup_free_ size_t *secmap = NULL, *symmap = NULL, *secsym = NULL;
+	char carry_name[sizeof(CARRY_RELOCS) + 12], strings_name[sizeof(CARRY_STRINGS) + 12];
 	_cleanup_free_ Elf64_Sym *syms = NULL;
 	_cleanup_free_ struct rela_list *relas = NULL;
 	_cleanup_(strbuf_releasep) struct strbuf strtab = { 0 }, carry_str = { 0 };
@@ -544,12 +546,18 @@ int klp_module_carry(const char *inpath, const char *outpath, unsigned k,
 
 	sh = (Elf64_Shdr){ .sh_type = SHT_PROGBITS, .sh_size = n_carry * CARRY_ENTRY,
 			   .sh_addralign = 8, .sh_entsize = CARRY_ENTRY };
-	carry_idx = out_add(&w, CARRY_RELOCS, &sh, TAKE_PTR(carry), n_carry * CARRY_ENTRY,
+	/*
+	 * Per-unit names: "ld -r" concatenates same-named sections, and the name
+	 * offsets of the records are relative to their own unit's strings.
+	 */
+	snprintf(carry_name, sizeof(carry_name), CARRY_RELOCS ".%u", k);
+	snprintf(strings_name, sizeof(strings_name), CARRY_STRINGS ".%u", k);
+	carry_idx = out_add(&w, carry_name, &sh, TAKE_PTR(carry), n_carry * CARRY_ENTRY,
 			    ELF_T_BYTE, true);
 	if (carry_idx < 0)
 		goto nomem;
 	sh = (Elf64_Shdr){ .sh_type = SHT_PROGBITS, .sh_size = carry_str.len, .sh_addralign = 1 };
-	if (out_add(&w, CARRY_STRINGS, &sh, strbuf_detach(&carry_str, NULL), sh.sh_size,
+	if (out_add(&w, strings_name, &sh, strbuf_detach(&carry_str, NULL), sh.sh_size,
 		    ELF_T_BYTE, true) < 0)
 		goto nomem;
 
@@ -622,75 +630,60 @@ static ssize_t find_section(const struct in_elf *in, const char *name)
 	return found;
 }
 
-int klp_module_restore(const char *inpath, const char *outpath, size_t *ret_n_relocs,
-		       char *reterr, size_t errsize)
+/* One unit's carried records (sections ci and si) become grouped relocations. */
+struct restore_state {
+	Elf64_Sym *syms;
+	size_t n_syms;
+	struct strbuf strtab;
+	struct klp_group *groups;
+	size_t n_groups;
+	size_t n_relocs;
+};
+
+static int restore_unit(const struct in_elf *in, const char *inpath, size_t ci, size_t si,
+			struct restore_state *st, char *reterr, size_t errsize)
 {
-	_cleanup_(in_elf_release) struct in_elf in = { 0 };
-	_cleanup_(out_elf_release) struct out_elf w = { 0 };
-	_cleanup_(strbuf_releasep) struct strbuf strtab = { 0 };
-	_cleanup_free_ Elf64_Sym *syms = NULL;
-	_cleanup_free_ struct klp_group *groups = NULL;
 	_cleanup_free_ const Elf64_Rela **by_entry = NULL;
-	size_t n_groups = 0, n_syms, n_entries, reloc_sec = 0;
+	size_t n_entries, reloc_sec = 0;
 	const unsigned char *entries;
 	const char *strs;
 	size_t strs_len;
-	ssize_t ci, si;
-	int r = 0;
+	int r;
 
-	r = in_elf_load(&in, inpath, reterr, errsize);
-	if (r < 0)
-		return r;
-	ci = find_section(&in, CARRY_RELOCS);
-	si = find_section(&in, CARRY_STRINGS);
-	if (ci == -ENOTUNIQ || si == -ENOTUNIQ)
-		return fail(reterr, errsize, -EBADMSG, "'%s': carried sections appear twice",
-			    inpath);
-	if (ci < 0 || si < 0 || !in.data[si] || in.sh[ci].sh_size % CARRY_ENTRY)
+	if (!in->data[si] || in->sh[ci].sh_size % CARRY_ENTRY)
 		return fail(reterr, errsize, -EBADMSG,
-			    "'%s' has no (or malformed) carried livepatch relocations", inpath);
-	n_entries = in.sh[ci].sh_size / CARRY_ENTRY;
-	entries = n_entries ? in.data[ci]->d_buf : NULL;
-	strs = in.data[si]->d_buf;
-	strs_len = in.data[si]->d_size;
+			    "'%s': malformed carried livepatch relocations in '%s'", inpath,
+			    in->names[ci]);
+	n_entries = in->sh[ci].sh_size / CARRY_ENTRY;
+	entries = n_entries ? in->data[ci]->d_buf : NULL;
+	strs = in->data[si]->d_buf;
+	strs_len = in->data[si]->d_size;
 	by_entry = calloc(n_entries + 1, sizeof(*by_entry));
-	groups = calloc(n_entries + 1, sizeof(*groups));
-	if (!by_entry || !groups)
+	if (!by_entry)
 		return -ENOMEM;
-	for (size_t i = 1; i < in.n_secs && n_entries; i++) {
+	for (size_t i = 1; i < in->n_secs && n_entries; i++) {
 		const Elf64_Rela *v;
 		size_t n;
 
-		if (in.sh[i].sh_type != SHT_RELA || in.sh[i].sh_info != (size_t)ci)
+		if (in->sh[i].sh_type != SHT_RELA || in->sh[i].sh_info != ci)
 			continue;
-		if (reloc_sec || !in.data[i] || in.sh[i].sh_link != in.symtab)
+		if (reloc_sec || !in->data[i] || in->sh[i].sh_link != in->symtab)
 			return fail(reterr, errsize, -EBADMSG, "'%s': bad relocations of '%s'",
-				    inpath, CARRY_RELOCS);
+				    inpath, in->names[ci]);
 		reloc_sec = i;
-		v = in.data[i]->d_buf;
-		n = in.data[i]->d_size / sizeof(Elf64_Rela);
+		v = in->data[i]->d_buf;
+		n = in->data[i]->d_size / sizeof(Elf64_Rela);
 		for (size_t j = 0; j < n; j++) {
 			size_t e = v[j].r_offset / CARRY_ENTRY;
 
 			if (v[j].r_offset % CARRY_ENTRY || e >= n_entries || by_entry[e] ||
 			    ELF64_R_TYPE(v[j].r_info) != R_X86_64_64 ||
-			    ELF64_R_SYM(v[j].r_info) >= in.n_syms)
+			    ELF64_R_SYM(v[j].r_info) >= in->n_syms)
 				return fail(reterr, errsize, -EBADMSG,
 					    "'%s': carried relocation %zu is malformed", inpath, j);
 			by_entry[e] = &v[j];
 		}
 	}
-
-	/* New symbols: the distinct .klp.sym names, appended after the existing ones. */
-	syms = calloc(in.n_syms + n_entries + 1, sizeof(*syms));
-	if (!syms)
-		return -ENOMEM;
-	memcpy(syms, in.data[in.symtab]->d_buf, in.n_syms * sizeof(Elf64_Sym));
-	n_syms = in.n_syms;
-	strbuf_init(&strtab, 0);
-	if (in.data[in.strtab] &&
-	    strbuf_add(&strtab, in.data[in.strtab]->d_buf, in.data[in.strtab]->d_size) < 0)
-		return -ENOMEM;
 
 	for (size_t e = 0; e < n_entries; e++) {
 		const unsigned char *p = entries + e * CARRY_ENTRY;
@@ -727,44 +720,107 @@ int klp_module_restore(const char *inpath, const char *outpath, size_t *ret_n_re
 			memcpy(objname, o, (size_t)(dot - o));
 			objname[dot - o] = '\0';
 		}
-		ps = &syms[ELF64_R_SYM(cr->r_info)];
+		ps = &st->syms[ELF64_R_SYM(cr->r_info)];
 		target = ps->st_shndx;
-		if (target == SHN_UNDEF || target >= in.n_secs ||
-		    !(in.sh[target].sh_flags & SHF_ALLOC))
+		if (target == SHN_UNDEF || target >= in->n_secs ||
+		    !(in->sh[target].sh_flags & SHF_ALLOC))
 			return fail(reterr, errsize, -EIO,
 				    "'%s': livepatch relocation %zu ('%s') points at no section",
 				    inpath, e, sname);
 		offset = ps->st_value + (uint64_t)cr->r_addend;
-		if (offset >= in.sh[target].sh_size)
+		if (offset >= in->sh[target].sh_size)
 			return fail(reterr, errsize, -EIO,
 				    "'%s': livepatch relocation %zu ('%s') points past '%s'",
-				    inpath, e, sname, in.names[target]);
-		for (size_t j = in.n_syms; j < n_syms; j++)
-			if (streq(strtab.buf + syms[j].st_name, sname)) {
+				    inpath, e, sname, in->names[target]);
+		for (size_t j = in->n_syms; j < st->n_syms; j++)
+			if (streq(st->strtab.buf + st->syms[j].st_name, sname)) {
 				sym = j;
 				break;
 			}
 		if (!sym) {
-			sym = n_syms++;
-			syms[sym] = (Elf64_Sym){ .st_name = (Elf64_Word)strtab.len,
-						 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE),
-						 .st_shndx = KLP_SHN_LIVEPATCH };
-			if (strbuf_add(&strtab, sname, strlen(sname) + 1) < 0)
+			sym = st->n_syms++;
+			st->syms[sym] = (Elf64_Sym){ .st_name = (Elf64_Word)st->strtab.len,
+						     .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE),
+						     .st_shndx = KLP_SHN_LIVEPATCH };
+			if (strbuf_add(&st->strtab, sname, strlen(sname) + 1) < 0)
 				return -ENOMEM;
 		}
-		for (g = 0; g < n_groups; g++)
-			if (groups[g].target == target && streq(groups[g].objname, objname))
+		for (g = 0; g < st->n_groups; g++)
+			if (st->groups[g].target == target && streq(st->groups[g].objname, objname))
 				break;
-		if (g == n_groups) {
-			memcpy(groups[g].objname, objname, sizeof(objname));
-			groups[g].target = target;
-			n_groups++;
+		if (g == st->n_groups) {
+			memcpy(st->groups[g].objname, objname, sizeof(objname));
+			st->groups[g].target = target;
+			st->n_groups++;
 		}
 		out = (Elf64_Rela){ .r_offset = offset, .r_info = ELF64_R_INFO(sym, type),
 				    .r_addend = addend };
-		r = rela_push(&groups[g].relas, &out);
+		r = rela_push(&st->groups[g].relas, &out);
+		if (r < 0)
+			return r;
+		st->n_relocs++;
+	}
+	return 0;
+}
+
+/* The strings section carried beside relocs section ci ("...relocs.K" -> "...strings.K"). */
+static ssize_t carried_strings(const struct in_elf *in, size_t ci)
+{
+	char name[sizeof(CARRY_STRINGS) + 16];
+
+	if (snprintf(name, sizeof(name), CARRY_STRINGS "%s",
+		     in->names[ci] + strlen(CARRY_RELOCS)) >= (int)sizeof(name))
+		return -EBADMSG;
+	return find_section(in, name);
+}
+
+int klp_module_restore(const char *inpath, const char *outpath, size_t *ret_n_relocs,
+		       char *reterr, size_t errsize)
+{
+	_cleanup_(in_elf_release) struct in_elf in = { 0 };
+	_cleanup_(out_elf_release) struct out_elf w = { 0 };
+	struct restore_state st = { 0 };
+	size_t n_entries = 0, n_units = 0;
+	int r = 0;
+
+	r = in_elf_load(&in, inpath, reterr, errsize);
+	if (r < 0)
+		return r;
+	strbuf_init(&st.strtab, 0);
+	for (size_t i = 1; i < in.n_secs; i++)
+		if (strncmp(in.names[i], CARRY_RELOCS ".", strlen(CARRY_RELOCS) + 1) == 0)
+			n_entries += in.sh[i].sh_size / CARRY_ENTRY;
+	/* New symbols: the distinct .klp.sym names, appended after the existing ones. */
+	st.syms = calloc(in.n_syms + n_entries + 1, sizeof(*st.syms));
+	st.groups = calloc(n_entries + 1, sizeof(*st.groups));
+	if (!st.syms || !st.groups)
+		goto nomem;
+	memcpy(st.syms, in.data[in.symtab]->d_buf, in.n_syms * sizeof(Elf64_Sym));
+	st.n_syms = in.n_syms;
+	if (in.data[in.strtab] &&
+	    strbuf_add(&st.strtab, in.data[in.strtab]->d_buf, in.data[in.strtab]->d_size) < 0)
+		goto nomem;
+	for (size_t i = 1; i < in.n_secs; i++) {
+		ssize_t si;
+
+		if (strncmp(in.names[i], CARRY_RELOCS ".", strlen(CARRY_RELOCS) + 1) != 0)
+			continue;
+		si = carried_strings(&in, i);
+		if (si < 0) {
+			r = fail(reterr, errsize, -EBADMSG,
+				 "'%s': '%s' has no (or a duplicated) strings section", inpath,
+				 in.names[i]);
+			goto out;
+		}
+		r = restore_unit(&in, inpath, i, (size_t)si, &st, reterr, errsize);
 		if (r < 0)
 			goto out;
+		n_units++;
+	}
+	if (n_units == 0) {
+		r = fail(reterr, errsize, -EBADMSG,
+			 "'%s' has no carried livepatch relocations", inpath);
+		goto out;
 	}
 
 	/* Copy every section as it is, with the grown symbol and string tables. */
@@ -797,45 +853,48 @@ int klp_module_restore(const char *inpath, const char *outpath, size_t *ret_n_re
 				   .sh_link = g->sh_link, .sh_info = g->sh_info,
 				   .sh_addralign = g->sh_addralign, .sh_entsize = g->sh_entsize };
 		if (i == in.symtab) {
-			buf = syms;
-			size = n_syms * sizeof(Elf64_Sym);
+			buf = st.syms;
+			size = st.n_syms * sizeof(Elf64_Sym);
 			sh.sh_size = size;
 			type = ELF_T_SYM;
 		} else if (i == in.strtab) {
-			buf = strtab.buf;
-			size = strtab.len;
+			buf = st.strtab.buf;
+			size = st.strtab.len;
 			sh.sh_size = size;
 			type = ELF_T_BYTE;
 		}
 		if (out_add(&w, in.names[i], &sh, buf, size, type, false) < 0)
 			goto nomem;
 	}
-	for (size_t g = 0; g < n_groups; g++) {
+	for (size_t g = 0; g < st.n_groups; g++) {
 		_cleanup_free_ char *name = NULL;
 		Elf64_Shdr sh = { .sh_type = SHT_RELA,
 				  .sh_flags = SHF_ALLOC | SHF_INFO_LINK | KLP_SHF_RELA_LIVEPATCH,
-				  .sh_size = groups[g].relas.n * sizeof(Elf64_Rela),
+				  .sh_size = st.groups[g].relas.n * sizeof(Elf64_Rela),
 				  .sh_addralign = 8, .sh_entsize = sizeof(Elf64_Rela),
 				  .sh_link = (Elf64_Word)in.symtab,
-				  .sh_info = (Elf64_Word)groups[g].target };
+				  .sh_info = (Elf64_Word)st.groups[g].target };
 
-		if (asprintf(&name, ".klp.rela.%s.%s", groups[g].objname,
-			     in.names[groups[g].target]) < 0) {
+		if (asprintf(&name, ".klp.rela.%s.%s", st.groups[g].objname,
+			     in.names[st.groups[g].target]) < 0) {
 			name = NULL;
 			goto nomem;
 		}
-		if (out_add(&w, name, &sh, groups[g].relas.v, sh.sh_size, ELF_T_RELA, false) < 0)
+		if (out_add(&w, name, &sh, st.groups[g].relas.v, sh.sh_size, ELF_T_RELA, false) < 0)
 			goto nomem;
 	}
 	r = out_write(&w, outpath, reterr, errsize);
 	if (r >= 0 && ret_n_relocs)
-		*ret_n_relocs = n_entries;
+		*ret_n_relocs = st.n_relocs;
 	goto out;
 nomem:
 	r = -ENOMEM;
 out:
-	for (size_t g = 0; g < n_groups; g++)
-		free(groups[g].relas.v);
+	for (size_t g = 0; st.groups && g < st.n_groups; g++)
+		free(st.groups[g].relas.v);
+	free(st.groups);
+	free(st.syms);
+	strbuf_release(&st.strtab);
 	return r;
 }
 
@@ -1027,6 +1086,24 @@ int klp_module_modinfo(const char *path, const char *key, char **ret)
 	return -ENOENT;
 }
 
+/* CONFIG_MODULE_SIG_HASH of the prepared tree, or NULL (then sha256). */
+static char *module_sig_hash(const char *build_dir)
+{
+	_cleanup_free_ char *config = path_join(build_dir, ".config"), *buf = NULL;
+	static const char key[] = "\nCONFIG_MODULE_SIG_HASH=\"";
+	const char *p, *q;
+	size_t len;
+
+	if (!config || read_file_bounded(config, 16u * 1024 * 1024, &buf, &len) < 0)
+		return NULL;
+	p = strstr(buf, key);
+	if (!p)
+		return NULL;
+	p += sizeof(key) - 1;
+	q = strchr(p, '"');
+	return q && q - p < 32 ? strndup(p, (size_t)(q - p)) : NULL;
+}
+
 static char *module_vermagic(const char *path)
 {
 	char *v = NULL;
@@ -1072,7 +1149,7 @@ int klp_module_build(const struct klp_module_options *o, const struct klp_module
 {
 	_cleanup_free_ char *mod_dir = NULL, *log_path = NULL, *kbuild = NULL, *stub = NULL,
 			    *stub_path = NULL, *linked = NULL, *mflag = NULL, *oflag = NULL,
-			    *signer = NULL, *restored = NULL;
+			    *restored = NULL;
 	_cleanup_strv_free_ char **argv = NULL;
 	_cleanup_strbuf_ struct strbuf objlist;
 	struct runner run = { .log_fd = -1 };
@@ -1200,21 +1277,10 @@ int klp_module_build(const struct klp_module_options *o, const struct klp_module
 	if (r < 0)
 		goto out;
 	if (o->sign_key) {
-		char *sargv[] = { NULL, (char *)"sha256", (char *)o->sign_key,
-				  (char *)o->sign_cert, restored, NULL };
+		_cleanup_free_ char *hash = module_sig_hash(o->build_dir);
 
-		signer = path_join(o->build_dir, "scripts/sign-file");
-		if (!signer) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (access(signer, X_OK) < 0) {
-			r = fail(reterr, errsize, -ENOENT,
-				 "cannot sign: '%s' was not built in the prepared tree", signer);
-			goto out;
-		}
-		sargv[0] = signer;
-		r = run_step(&run, sargv, "signing the module", reterr, errsize);
+		r = module_sign_file(restored, o->sign_key, o->sign_cert, hash ? hash : "sha256",
+				     reterr, errsize);
 		if (r < 0)
 			goto out;
 		signed_ = true;

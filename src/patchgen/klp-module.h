@@ -23,7 +23,7 @@
  *     symtab and one .klp.rela.OBJ.SECTION (SHT_RELA, SHF_ALLOC |
  *     SHF_RELA_LIVEPATCH) per patched section, written to a new file that
  *     replaces the output atomically.
- * Optionally the module is then signed with the tree's scripts/sign-file.
+ * Optionally the module is then signed (module-sign.c, libcrypto).
  *
  * Work directory layout (WORK, owned by the caller; emptied of these):
  *   mod/          Kbuild, livepatch stub, objK.o_shipped, the linked module
@@ -63,8 +63,8 @@ struct klp_module_options {
 	const char *output;	/* where the .ko goes, replaced atomically (required) */
 	bool replace;		/* atomic replace (cumulative patch) */
 	const char *description; /* MODULE_DESCRIPTION, may be NULL */
-	const char *sign_key, *sign_cert; /* both or neither: sign with scripts/sign-file */
-	unsigned timeout_s;	/* bound on make and sign-file; 0: none */
+	const char *sign_key, *sign_cert; /* both or neither: sign (module-sign.h) */
+	unsigned timeout_s;	/* bound on make; 0: none */
 };
 
 /*
@@ -74,12 +74,13 @@ struct klp_module_options {
  * Errors, with reterr saying what and where:
  *   -EINVAL      a required option is missing, a bad module or object name,
  *                no functions, only one of sign_key/sign_cert
- *   -ENOENT      an object file, make or sign-file is missing, or a
+ *   -ENOENT      an object file, make, the key or the certificate is missing, or a
  *                replacement symbol is not defined in its object
  *   -EBADMSG     an object is not a relocatable x86_64 ELF file or has a
  *                malformed .klp.rela section
  *   -E2BIG       more than KLP_MODULE_FUNCS_MAX functions
- *   -EIO         make or sign-file failed (error line quoted, log named), or
+ *   -EKEYREJECTED  the signing key is unreadable or does not match the certificate
+ *   -EIO         make or signing failed (error line quoted, log named), or
  *                the linked module lost a relocation
  *   -ETIMEDOUT   make outlived timeout_s
  * or another negative errno of the system calls or libelf.

@@ -11,6 +11,7 @@
 #include "initramfs.h"
 #include "parse-util.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "verify.h"
 
 #define DEFAULT_TRANSITION_TIMEOUT_S 60
@@ -486,13 +487,16 @@ int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 	_cleanup_free_ char *initrd = NULL;
 	struct qemu_output out = { 0 };
 	struct verify_result res;
-	char append[128];
+	char append[128 + VERIFY_KERNEL_ARGS_MAX];
 	int loglevel = cfg->loglevel >= 0 && cfg->loglevel <= 8 ? cfg->loglevel : DEFAULT_LOGLEVEL;
 	enum qemu_accel accel;
 	struct qemu_opts opts;
 	int r;
 
 	if (!cfg->kernel || !cfg->work_dir || !spec)
+		return -EINVAL;
+	if (cfg->kernel_args && (strlen(cfg->kernel_args) >= VERIFY_KERNEL_ARGS_MAX ||
+				 strpbrk(cfg->kernel_args, "\n\r")))
 		return -EINVAL;
 	if (access(cfg->kernel, R_OK) < 0)
 		return -errno;
@@ -508,8 +512,9 @@ int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 	 * initcall_debug only works from the command line (its tracepoint probes
 	 * are registered at boot); the larger buffer keeps early boot messages.
 	 */
-	snprintf(append, sizeof(append), "console=ttyS0 panic=-1 quiet loglevel=%d%s", loglevel,
-		 cfg->initcall_debug ? " initcall_debug log_buf_len=4M" : "");
+	snprintf(append, sizeof(append), "console=ttyS0 panic=-1 quiet loglevel=%d%s%s%s", loglevel,
+		 cfg->initcall_debug ? " initcall_debug log_buf_len=4M" : "",
+		 cfg->kernel_args ? " " : "", cfg->kernel_args ? cfg->kernel_args : "");
 	opts = (struct qemu_opts){
 		.binary = cfg->qemu,
 		.kernel = cfg->kernel,
@@ -554,6 +559,17 @@ int verify_run(const struct verify_config *cfg, const struct verify_spec *spec,
 	return 0;
 }
 
+/* Console text as a JSON string: a guest may print anything, jansson wants UTF-8. */
+static json_t *text_json(const char *s, size_t len)
+{
+	_cleanup_free_ char *clean = NULL;
+
+	if (utf8_is_valid(s, len))
+		return json_stringn(s, len);
+	clean = utf8_sanitize(s, len);
+	return clean ? json_string(clean) : NULL;
+}
+
 int verify_result_to_json(const struct verify_result *r, bool with_log, json_t **ret)
 {
 	json_t *o = json_object(), *steps = json_array();
@@ -573,7 +589,7 @@ int verify_result_to_json(const struct verify_result *r, bool with_log, json_t *
 	}
 	e |= json_object_set_new(o, "verdict",
 				 json_string(verify_verdict_to_string(r->verdict)));
-	e |= json_object_set_new(o, "reason", json_string(r->reason));
+	e |= json_object_set_new(o, "reason", text_json(r->reason, strlen(r->reason)));
 	e |= json_object_set_new(o, "accel", json_string(qemu_accel_to_string(r->accel)));
 	e |= json_object_set_new(o, "steps", steps);
 	e |= json_object_set_new(o, "saw_begin", json_boolean(r->saw_begin));
@@ -586,9 +602,10 @@ int verify_result_to_json(const struct verify_result *r, bool with_log, json_t *
 	e |= json_object_set_new(o, "begin_uptime_s",
 				 r->begin_uptime_s >= 0 ? json_real(r->begin_uptime_s) : json_null());
 	e |= json_object_set_new(o, "log_truncated", json_boolean(r->log_truncated));
-	e |= json_object_set_new(o, "dmesg", r->dmesg ? json_string(r->dmesg) : json_null());
+	e |= json_object_set_new(o, "dmesg",
+				 r->dmesg ? text_json(r->dmesg, strlen(r->dmesg)) : json_null());
 	if (with_log)
-		e |= json_object_set_new(o, "log", json_stringn(r->log ? r->log : "", r->log_len));
+		e |= json_object_set_new(o, "log", text_json(r->log ? r->log : "", r->log_len));
 	if (e) {
 		json_decref(o);
 		return -ENOMEM;

@@ -38,6 +38,7 @@
 #define VERIFY_STEP_NAME_MAX 32
 #define VERIFY_LOG_MAX (4u * 1024 * 1024)
 #define VERIFY_REASON_MAX 256
+#define VERIFY_KERNEL_ARGS_MAX 512
 /* Module names as the kernel's MODULE_NAME_LEN (64) allows. */
 #define VERIFY_MODULE_NAME_MAX 56
 
@@ -82,6 +83,8 @@ struct verify_config {
 	bool gzip;            /* compress the initramfs */
 	bool initcall_debug;  /* boot with initcall_debug: module init calls and their
 			       * return values appear in the kernel log */
+	const char *kernel_args; /* more kernel command line (e.g. module.sig_enforce=1),
+				  * shorter than VERIFY_KERNEL_ARGS_MAX, one line; may be NULL */
 };
 
 struct verify_step {

@@ -248,10 +248,10 @@ static void test_carry_link_restore(void **state)
 	assert_int_equal(carried.n_klp_syms, 0);
 	assert_true(carried.alias);
 	assert_int_equal(carried.alias_value, carried.fn_value);
-	read_sec(f->carried, ".relatuxtape_klp_relocs", &carried);
+	read_sec(f->carried, ".relatuxtape_klp_relocs.0", &carried);
 	assert_true(carried.found);
 	assert_int_equal(carried.n, orig.n);
-	assert_string_equal(carried.target, "tuxtape_klp_relocs");
+	assert_string_equal(carried.target, "tuxtape_klp_relocs.0");
 
 	/* a real link that moves .text.fn: pad_fn comes first in the merged section */
 	other = compile(f->dir, "other", src_other);
@@ -297,6 +297,66 @@ static void test_carry_link_restore(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A second translation unit: gn() reaches another non-exported global. */
+static const char src2_orig[] = "extern int other_global;\n"
+				"int gn(int x) { return x + other_global; }\n";
+static const char src2_patched[] = "extern int other_global;\n"
+				   "int gn(int x) { return 2 * x + other_global; }\n";
+static const char kallsyms2[] = "ffffffff81000800 T gn\n"
+				"ffffffff82000100 D other_global\n";
+
+/*
+ * Two units carried (k = 0 and 1) and linked into one module: each unit's
+ * records name their own symbols (the carried sections must not merge, the
+ * name offsets are per unit).  A cumulative patch of two files depends on it.
+ */
+static void test_two_units(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *orig2 = NULL, *patched2 = NULL, *klp2 = NULL, *carried2 = NULL,
+			    *cmd = NULL;
+	_cleanup_(elf_object_freep) struct elf_object *oo = NULL, *po = NULL;
+	_cleanup_(elfdiff_report_freep) struct elfdiff_report *rep = NULL;
+	_cleanup_(symtab_freep) struct symtab *st = symtab_new();
+	_cleanup_strv_free_ char **changed = NULL;
+	struct klp_object_options ko = { .objname = "vmlinux" };
+	const struct klp_module_func gn_func = { .old_name = "gn", .new_symbol = "gn" };
+	struct sec_info fn_out, gn_out;
+	char err[512] = "";
+	size_t n = 0;
+
+	assert_non_null(st);
+	orig2 = compile(f->dir, "orig2", src2_orig);
+	patched2 = compile(f->dir, "patched2", src2_patched);
+	assert_int_equal(elf_object_open(orig2, &oo, err, sizeof(err)), 0);
+	assert_int_equal(elf_object_open(patched2, &po, err, sizeof(err)), 0);
+	assert_int_equal(elfdiff_compare(oo, po, &rep, err, sizeof(err)), 0);
+	assert_int_equal(elfdiff_report_names(rep, STT_FUNC, SYM_CHANGED, &changed), 0);
+	assert_int_equal(symtab_load_kallsyms(st, kallsyms2, strlen(kallsyms2), err, sizeof(err)),
+			 0);
+	ko.symtab = st;
+	assert_true(asprintf(&klp2, "%s/klp2.o", f->dir) > 0);
+	assert_true(asprintf(&carried2, "%s/carried2.o", f->dir) > 0);
+	if (klp_object_write(po, changed, &ko, klp2, err, sizeof(err)) < 0)
+		fail_msg("klp_object_write: %s", err);
+
+	assert_int_equal(klp_module_carry(f->klp, f->carried, 0, &fn_func, 1, err, sizeof(err)), 0);
+	assert_int_equal(klp_module_carry(klp2, carried2, 1, &gn_func, 1, err, sizeof(err)), 0);
+	assert_true(asprintf(&cmd, "ld -r -o '%s' '%s' '%s'", f->linked, f->carried, carried2) > 0);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(klp_module_restore(f->linked, f->restored, &n, err, sizeof(err)), 0);
+
+	read_sec(f->restored, ".klp.rela.vmlinux..text.gn", &gn_out);
+	assert_true(gn_out.found);
+	assert_int_equal(gn_out.n, 1);
+	assert_string_equal(gn_out.rels[0].sym, ".klp.sym.vmlinux.other_global,0");
+	read_sec(f->restored, ".klp.rela.vmlinux..text.fn", &fn_out);
+	assert_true(fn_out.found);
+	for (size_t i = 0; i < fn_out.n; i++)
+		assert_null(strstr(fn_out.rels[i].sym, "other_global"));
+	assert_int_equal(n, fn_out.n + gn_out.n);
+}
+
 static void test_bad_input(void **state)
 {
 	struct fixture *f = *state;
@@ -324,7 +384,7 @@ static void test_bad_input(void **state)
 	/* a plain object has nothing carried to restore */
 	assert_int_equal(klp_module_restore(f->klp, f->restored, NULL, err, sizeof(err)),
 			 -EBADMSG);
-	assert_non_null(strstr(err, "no (or malformed) carried"));
+	assert_non_null(strstr(err, "no carried livepatch relocations"));
 	assert_int_equal(access(f->restored, F_OK), -1);
 
 	/* options */
@@ -355,6 +415,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_carry_link_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	};
 
