@@ -6,11 +6,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "applicability.h"
 #include "cli.h"
 #include "debian.h"
+#include "digest.h"
 #include "fileio.h"
 #include "initramfs.h"
 #include "kconfig.h"
@@ -887,9 +887,8 @@ int cli_kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool off
 {
 	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
 	_cleanup_free_ char *cache = path_join(ctx->data_dir, "cache/debian");
-	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL, *tmp = NULL;
+	_cleanup_free_ char *path = NULL, *member = NULL;
 	char release[128], err[512] = "";
-	char *members[2] = { NULL, NULL };
 	int r;
 
 	if (!cache)
@@ -897,10 +896,8 @@ int cli_kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool off
 	if (kernel_entry_debian_release(k, release, sizeof(release)) < 0)
 		return log_error_errno(-ENOENT, "kernel '%s' is not a Debian kernel: give --vmlinuz FILE",
 				       k->name);
-	if (asprintf(&dir, "%s/boot/%s", cache, release) < 0 ||
-	    asprintf(&path, "%s/boot/vmlinuz-%s", dir, release) < 0 ||
-	    asprintf(&member, "boot/vmlinuz-%s", release) < 0 ||
-	    asprintf(&tmp, "%s.tmp-%ld", dir, (long)getpid()) < 0)
+	if (asprintf(&path, "%s/boot/%s/boot/vmlinuz-%s", cache, release, release) < 0 ||
+	    asprintf(&member, "boot/vmlinuz-%s", release) < 0)
 		return -ENOMEM;
 	if (access(path, R_OK) == 0) {
 		*ret = TAKE_PTR(path);
@@ -914,43 +911,11 @@ int cli_kernel_image(struct cli_ctx *ctx, const struct kernel_entry *k, bool off
 				       err[0] ? ": " : "", err);
 	if (!deb->image_deb)
 		return log_error_errno(-ENOENT, "the image package of '%s' is not cached", release);
-	members[0] = member;
-	(void)rm_rf(tmp);
-	r = mkdir_p(tmp, 0755);
+	r = debian_deb_extract_member(deb->image_deb, member, path, err, sizeof(err));
 	if (r < 0)
-		return log_error_errno(r, "cannot create '%s'", tmp);
-	r = debian_deb_extract(deb->image_deb, tmp, members, err, sizeof(err));
-	if (r < 0) {
-		(void)rm_rf(tmp);
 		return log_error_errno(r, "cannot extract the kernel image%s%s", err[0] ? ": " : "",
 				       err);
-	}
-	/* Extracted beside the final place, renamed in: never a half image. */
-	(void)rm_rf(dir);
-	if (rename(tmp, dir) < 0) {
-		r = -errno;
-		(void)rm_rf(tmp);
-		return log_error_errno(r, "cannot move the kernel image into '%s'", dir);
-	}
 	*ret = TAKE_PTR(path);
-	return 0;
-}
-
-static int file_sha256(const char *path, char hex[static 65])
-{
-	_cleanup_free_ char *data = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	size_t len;
-	int r;
-
-	r = read_file_bounded(path, INITRAMFS_FILE_MAX * 4, &data, &len);
-	if (r < 0)
-		return r;
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return -EIO;
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 
@@ -975,7 +940,7 @@ static int kallsyms_from_vm(struct cli_ctx *ctx, const struct kernel_entry *k, c
 
 	if (!dir)
 		return -ENOMEM;
-	r = file_sha256(image, sha);
+	r = digest_file_sha256(image, sha);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the kernel image '%s'", image);
 	if (asprintf(&path, "%s/%s.kallsyms", dir, sha) < 0 ||

@@ -34,7 +34,7 @@ static int kernel_module_file(const char *data_dir, const struct kernel_entry *k
 {
 	_cleanup_(debian_kernel_freep) struct debian_kernel *deb = NULL;
 	_cleanup_free_ char *cache = path_join(data_dir, "cache/debian");
-	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL, *tmp = NULL;
+	_cleanup_free_ char *dir = NULL, *path = NULL, *member = NULL;
 	const char *found = NULL;
 	char release[128];
 	int r;
@@ -70,41 +70,14 @@ static int kernel_module_file(const char *data_dir, const struct kernel_entry *k
 	}
 	if (asprintf(&dir, "%s/modules/%s", cache, release) < 0 ||
 	    asprintf(&path, "%s/lib/modules/%s/kernel/%s", dir, release, found) < 0 ||
-	    asprintf(&member, "lib/modules/%s/kernel/%s", release, found) < 0 ||
-	    asprintf(&tmp, "%s/.tmp-%ld", dir, (long)getpid()) < 0)
+	    asprintf(&member, "lib/modules/%s/kernel/%s", release, found) < 0)
 		return -ENOMEM;
-	if (access(path, R_OK) == 0) {
-		*ret = TAKE_PTR(path);
-		return 0;
-	}
-	if (!deb->image_deb) {
-		snprintf(reterr, errsize, "the image package of '%s' is not cached", release);
-		return -ENOENT;
-	}
-	{
-		char *members[] = { member, NULL };
-		_cleanup_free_ char *from = NULL, *to_dir = NULL;
-
-		(void)rm_rf(tmp);
-		r = mkdir_p(tmp, 0755);
-		if (r < 0)
-			return r;
-		r = debian_deb_extract(deb->image_deb, tmp, members, reterr, errsize);
-		if (r >= 0 && asprintf(&from, "%s/%s", tmp, member) < 0)
-			r = -ENOMEM;
-		/* moved into place whole: never a half module under the final name */
-		if (r >= 0) {
-			to_dir = strdup(path);
-			if (!to_dir)
-				r = -ENOMEM;
-			else {
-				*strrchr(to_dir, '/') = '\0';
-				r = mkdir_p(to_dir, 0755);
-			}
+	if (access(path, R_OK) != 0) {
+		if (!deb->image_deb) {
+			snprintf(reterr, errsize, "the image package of '%s' is not cached", release);
+			return -ENOENT;
 		}
-		if (r >= 0 && rename(from, path) < 0)
-			r = -errno;
-		(void)rm_rf(tmp);
+		r = debian_deb_extract_member(deb->image_deb, member, path, reterr, errsize);
 		if (r < 0)
 			return r;
 	}

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "macro.h"
@@ -304,4 +305,61 @@ int child_error_line(int fd, off_t start, char *buf, size_t size)
 	if (best && size)
 		snprintf(buf, size, "%.*s", (int)(best_len < size ? best_len : size - 1), best);
 	return 0;
+}
+
+int child_run_step(const struct child_log *log, char *const argv[], const char *step,
+		   bool quote_output, char *reterr, size_t errsize)
+{
+	_cleanup_strbuf_ struct strbuf header;
+	char line[CHILD_ERROR_LINE_MAX] = "";
+	off_t start;
+	int status = 0, r;
+
+	strbuf_init(&header, 0);
+	strbuf_adds(&header, "### ");
+	for (size_t i = 0; argv[i]; i++)
+		strbuf_addf(&header, "%s%s", i ? " " : "", argv[i]);
+	r = strbuf_addch(&header, '\n');
+	if (r < 0)
+		return r;
+	if (write(log->fd, header.buf, header.len) < 0)
+		return -errno;
+	start = lseek(log->fd, 0, SEEK_END);
+	if (start < 0)
+		return -errno;
+	r = child_run_logged(argv, log->fd, log->deadline_ms, &status);
+	if (r == -ETIMEDOUT) {
+		snprintf(reterr, errsize, "%s: timed out after %u s (log '%s')", step,
+			 log->timeout_s, log->path);
+		return r;
+	}
+	if (r == -ENOENT) {
+		snprintf(reterr, errsize, "%s: cannot run '%s'", step, argv[0]);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(reterr, errsize, "%s: %s", step, strerror(-r));
+		return r;
+	}
+	if (status == 0)
+		return 0;
+	if (quote_output) {
+		char out[CHILD_STEP_QUOTED_MAX + 1];
+		ssize_t n = pread(log->fd, out, CHILD_STEP_QUOTED_MAX, start);
+
+		if (n < 0)
+			n = 0;
+		out[n] = '\0';
+		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+			out[--n] = '\0';
+		for (char *c = out; *c; c++)
+			if (*c == '\n')
+				*c = ';';
+		snprintf(reterr, errsize, "%s: failed with exit status %d: %s", step, status, out);
+		return -EIO;
+	}
+	(void)child_error_line(log->fd, start, line, sizeof(line));
+	snprintf(reterr, errsize, "%s: failed with exit status %d%s%s (log '%s')", step, status,
+		 line[0] ? ": " : "", line, log->path);
+	return -EIO;
 }

@@ -70,4 +70,27 @@ int child_run_capture(char *const argv[], size_t max_output, int64_t deadline_ms
  */
 int child_error_line(int fd, off_t start, char *buf, size_t size);
 
+/* The log of a multi-step build (make, patch, ld...): where each step's output goes. */
+struct child_log {
+	int fd;              /* opened for appending */
+	const char *path;    /* named in error messages */
+	int64_t deadline_ms; /* child_now_ms() time for every step, 0: none */
+	unsigned timeout_s;  /* the deadline's length, for messages */
+};
+
+/* Output quoted whole by child_run_step() with quote_output (newlines become ';'). */
+#define CHILD_STEP_QUOTED_MAX 1024
+
+/*
+ * One step of a logged build: writes "### ARGV..." to the log, runs argv with
+ * its output appended and waits.  On failure reterr reads
+ * "STEP: failed with exit status N: LINE (log 'PATH')" (LINE from
+ * child_error_line(), or with quote_output the step's whole output up to
+ * CHILD_STEP_QUOTED_MAX, for short and precise tools such as patch(1)),
+ * "STEP: timed out after N s (log 'PATH')" or "STEP: cannot run 'ARGV0'".
+ * Returns 0, -EIO for a non-zero exit, or the errors of child_run_logged().
+ */
+int child_run_step(const struct child_log *log, char *const argv[], const char *step,
+		   bool quote_output, char *reterr, size_t errsize);
+
 #endif

@@ -2291,3 +2291,44 @@ int debian_source_tree(const struct debian_kernel *k, const char *cache_dir, uns
 	*ret_dir = TAKE_PTR(final);
 	return 0;
 }
+
+int debian_deb_extract_member(const char *deb, const char *member, const char *dest,
+			      char *reterr, size_t errsize)
+{
+	_cleanup_free_ char *dir = NULL, *tmp = NULL, *from = NULL;
+	char *members[] = { (char *)member, NULL };
+	char *slash;
+	int r;
+
+	if (access(dest, R_OK) == 0)
+		return 0;
+	dir = strdup(dest);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	if (asprintf(&tmp, "%s.tmp-%ld", dest, (long)getpid()) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	if (asprintf(&from, "%s/%s", tmp, member) < 0) {
+		from = NULL;
+		return -ENOMEM;
+	}
+	r = slash ? mkdir_p(dir, 0755) : 0;
+	if (r < 0) {
+		snprintf(reterr, errsize, "cannot create '%s': %s", dir, strerror(-r));
+		return r;
+	}
+	(void)rm_rf(tmp);
+	r = mkdir_p(tmp, 0755);
+	if (r >= 0)
+		r = debian_deb_extract(deb, tmp, members, reterr, errsize);
+	if (r >= 0 && rename(from, dest) < 0) {
+		r = -errno;
+		snprintf(reterr, errsize, "cannot move '%s' into place: %s", dest, strerror(-r));
+	}
+	(void)rm_rf(tmp);
+	return r;
+}

@@ -202,4 +202,13 @@ int debian_deb_list_modules(const char *deb, const char *release, char ***ret, c
 int debian_deb_extract(const char *deb, const char *dir, char *const *members, char *reterr,
 		       size_t errsize);
 
+/*
+ * One member of a package ("boot/vmlinuz-R", "lib/modules/R/kernel/...")
+ * extracted to the file dest: into a temporary directory beside it, then
+ * renamed into place, so dest is never a half file.  A dest that already
+ * exists is kept (the cache).  Errors as debian_deb_extract().
+ */
+int debian_deb_extract_member(const char *deb, const char *member, const char *dest,
+			      char *reterr, size_t errsize);
+
 #endif

@@ -15,7 +15,6 @@
 #include "strbuf.h"
 
 /* How much of patch's output an error quotes. */
-#define PATCH_OUTPUT_QUOTED 1024
 /* Largest kbuild .cmd file and source file read, and diff output taken. */
 #define CMD_FILE_MAX (4u * 1024 * 1024)
 #define SOURCE_FILE_MAX (64u * 1024 * 1024)
@@ -523,60 +522,12 @@ struct run {
 static int run_child(struct run *run, char **argv, const char *step, bool quote_all,
 		     char *reterr, size_t errsize)
 {
-	_cleanup_strbuf_ struct strbuf header;
-	char line[CHILD_ERROR_LINE_MAX];
-	off_t start;
-	int status = 0, r;
+	const struct child_log log = { .fd = run->log_fd, .path = run->log_path,
+				       .deadline_ms = run->deadline,
+				       .timeout_s = run->o->timeout_s };
 
-	strbuf_init(&header, 0);
-	strbuf_adds(&header, "### ");
-	for (size_t i = 0; argv[i]; i++)
-		strbuf_addf(&header, "%s%s", i ? " " : "", argv[i]);
-	r = strbuf_addch(&header, '\n');
-	if (r < 0)
-		return r;
-	if (write(run->log_fd, header.buf, header.len) < 0)
-		return -errno;
-	start = lseek(run->log_fd, 0, SEEK_END);
-	if (start < 0)
-		return -errno;
-	log_debug("patch build: %.*s", (int)header.len - 5, header.buf + 4);
-	r = child_run_logged(argv, run->log_fd, run->deadline, &status);
-	if (r == -ETIMEDOUT) {
-		snprintf(reterr, errsize, "%s: timed out after %us (log '%s')", step,
-			 run->o->timeout_s, run->log_path);
-		return r;
-	}
-	if (r == -ENOENT) {
-		snprintf(reterr, errsize, "%s: cannot run '%s'", step, argv[0]);
-		return r;
-	}
-	if (r < 0) {
-		snprintf(reterr, errsize, "%s: %s", step, strerror(-r));
-		return r;
-	}
-	if (status == 0)
-		return 0;
-	if (quote_all) {
-		/* patch's output is short and every line of it matters (which hunk, which file) */
-		char out[PATCH_OUTPUT_QUOTED + 1];
-		ssize_t n = pread(run->log_fd, out, PATCH_OUTPUT_QUOTED, start);
-
-		if (n < 0)
-			n = 0;
-		out[n] = '\0';
-		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
-			out[--n] = '\0';
-		for (char *c = out; *c; c++)
-			if (*c == '\n')
-				*c = ';';
-		snprintf(reterr, errsize, "%s: failed with exit status %d: %s", step, status, out);
-		return -EIO;
-	}
-	(void)child_error_line(run->log_fd, start, line, sizeof(line));
-	snprintf(reterr, errsize, "%s: failed with exit status %d%s%s (log '%s')", step, status,
-		 line[0] ? ": " : "", line, run->log_path);
-	return -EIO;
+	log_debug("patch build: %s", step);
+	return child_run_step(&log, argv, step, quote_all, reterr, errsize);
 }
 
 static int run_make(struct run *run, const char *src, const char *obj, const char *target,

@@ -1025,37 +1025,12 @@ struct runner {
 static int run_step(struct runner *run, char **argv, const char *step, char *reterr,
 		    size_t errsize)
 {
-	_cleanup_strbuf_ struct strbuf header;
-	char line[CHILD_ERROR_LINE_MAX];
-	int status = 0, r;
-	off_t start;
+	const struct child_log log = { .fd = run->log_fd, .path = run->log_path,
+				       .deadline_ms = run->deadline,
+				       .timeout_s = run->timeout_s };
 
-	strbuf_init(&header, 0);
-	strbuf_adds(&header, "### ");
-	for (size_t i = 0; argv[i]; i++)
-		strbuf_addf(&header, "%s%s", i ? " " : "", argv[i]);
-	if (strbuf_addch(&header, '\n') < 0)
-		return -ENOMEM;
-	if (write(run->log_fd, header.buf, header.len) < 0)
-		return -errno;
-	start = lseek(run->log_fd, 0, SEEK_END);
-	if (start < 0)
-		return -errno;
-	log_debug("klp module: %.*s", (int)header.len - 5, header.buf + 4);
-	r = child_run_logged(argv, run->log_fd, run->deadline, &status);
-	if (r == -ETIMEDOUT)
-		return fail(reterr, errsize, r, "%s: timed out after %us (log '%s')", step,
-			    run->timeout_s, run->log_path);
-	if (r == -ENOENT)
-		return fail(reterr, errsize, r, "%s: cannot run '%s'", step, argv[0]);
-	if (r < 0)
-		return fail(reterr, errsize, r, "%s: %s", step, strerror(-r));
-	if (status == 0)
-		return 0;
-	if (child_error_line(run->log_fd, start, line, sizeof(line)) < 0)
-		line[0] = '\0';
-	return fail(reterr, errsize, -EIO, "%s failed: %s (log '%s')", step,
-		    line[0] ? line : "no output", run->log_path);
+	log_debug("klp module: %s", step);
+	return child_run_step(&log, argv, step, false, reterr, errsize);
 }
 
 int klp_module_modinfo(const char *path, const char *key, char **ret)

@@ -8,9 +8,9 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "child.h"
+#include "digest.h"
 #include "fileio.h"
 #include "kconfig.h"
 #include "lock.h"
@@ -76,18 +76,6 @@ static void jsonp(json_t **j)
 	json_decref(*j);
 }
 
-static int sha256_hex(const void *data, size_t len, char hex[static 65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return -EIO;
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 /* The name becomes a directory under DATA/build: one plain component. */
 static bool kernel_name_ok(const char *name)
 {
@@ -129,7 +117,7 @@ static int target_file_read(struct target_file *f, const char *kind, const char 
 		snprintf(reterr, errsize, "cannot read %s '%s': %s", kind, path, strerror(-r));
 		return r;
 	}
-	return sha256_hex(f->data, f->len, f->sha256);
+	return digest_sha256(f->data, f->len, f->sha256);
 }
 
 static int line_error(char *reterr, size_t errsize, const struct target_file *f, size_t line_no,
@@ -639,7 +627,7 @@ static int state_fresh(const struct inputs *in, char ***ret_changes, char ***ret
 	if (!dotconfig_path)
 		return -ENOMEM;
 	if (read_file_bounded(dotconfig_path, KCONFIG_MAX_SIZE, &dotconfig, &dlen) < 0 ||
-	    sha256_hex(dotconfig, dlen, hash) < 0 || !json_str_eq(j, "dotconfig_hash", hash))
+	    digest_sha256(dotconfig, dlen, hash) < 0 || !json_str_eq(j, "dotconfig_hash", hash))
 		return 0;
 	*ret_changes = json_to_strv(json_object_get(j, "config_changes"));
 	*ret_warnings = json_to_strv(json_object_get(j, "warnings"));
@@ -652,38 +640,14 @@ static int state_fresh(const struct inputs *in, char ***ret_changes, char ***ret
 	return json_file_eq(j, "symbol_table", &in->symtab) ? 1 : 2;
 }
 
-
-static int step_failed(char *reterr, size_t errsize, const char *step, int r, int status,
-		       int log_fd, off_t start, const struct inputs *in)
-{
-	char line[CHILD_ERROR_LINE_MAX];
-
-	if (r == -ETIMEDOUT)
-		snprintf(reterr, errsize, "%s: timed out after %u s (log '%s')", step,
-			 in->o->timeout_s, in->log_path);
-	else if (r == -ENOENT)
-		snprintf(reterr, errsize, "%s: cannot run 'make': %s", step, strerror(-r));
-	else if (r < 0)
-		snprintf(reterr, errsize, "%s: %s", step, strerror(-r));
-	if (r < 0)
-		return r;
-	(void)child_error_line(log_fd, start, line, sizeof(line));
-	snprintf(reterr, errsize, "%s: failed with exit status %d%s%s (log '%s')", step, status,
-		 line[0] ? ": " : "", line, in->log_path);
-	return -EIO;
-}
-
 /* One "make -C SRC O=OBJ ARGS... TARGET" with its output appended to the log. */
 static int run_step(const struct inputs *in, const char *jobs, const char *target, int log_fd,
 		    int64_t deadline, char *reterr, size_t errsize)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 	_cleanup_free_ char *odir = NULL, *step = NULL;
-	_cleanup_strbuf_ struct strbuf header;
-	off_t start;
-	int status = 0, r;
+	int r;
 
-	strbuf_init(&header, 0);
 	if (asprintf(&odir, "O=%s", in->obj) < 0) {
 		odir = NULL;
 		return -ENOMEM;
@@ -701,20 +665,11 @@ static int run_step(const struct inputs *in, const char *jobs, const char *targe
 	if ((jobs && (r = strv_push(&argv, jobs)) < 0) || (r = strv_push(&argv, target)) < 0)
 		return r;
 
-	strbuf_adds(&header, "### ");
-	for (size_t i = 0; argv[i]; i++)
-		strbuf_addf(&header, "%s%s", i ? " " : "", argv[i]);
-	strbuf_addch(&header, '\n');
-	if (write(log_fd, header.buf, header.len) < 0)
-		return -errno;
-	start = lseek(log_fd, 0, SEEK_END);
-	if (start < 0)
-		return -errno;
-	log_debug("prepare: %s", header.buf + 4);
-	r = child_run_logged(argv, log_fd, deadline, &status);
-	if (r < 0 || status != 0)
-		return step_failed(reterr, errsize, step, r, status, log_fd, start, in);
-	return 0;
+	log_debug("prepare: %s", step);
+	return child_run_step(&(struct child_log){ .fd = log_fd, .path = in->log_path,
+						   .deadline_ms = deadline,
+						   .timeout_s = in->o->timeout_s },
+			      argv, step, false, reterr, errsize);
 }
 
 static int inputs_init(struct inputs *in, const struct kernel_entry *k, const char *config_text,
@@ -748,7 +703,7 @@ static int inputs_init(struct inputs *in, const struct kernel_entry *k, const ch
 		snprintf(reterr, errsize, "config of kernel '%s': %s", k->name, msg);
 		return r;
 	}
-	r = sha256_hex(in->config_text, strlen(in->config_text), in->config_hash);
+	r = digest_sha256(in->config_text, strlen(in->config_text), in->config_hash);
 	if (r < 0)
 		return r;
 
@@ -991,7 +946,7 @@ static int prepare_tree(struct inputs *in, int64_t deadline, char ***ret_changes
 	r = read_file_bounded(dotconfig, KCONFIG_MAX_SIZE, &text, &len);
 	if (r < 0)
 		return r;
-	r = sha256_hex(text, len, ret_dotconfig_hash);
+	r = digest_sha256(text, len, ret_dotconfig_hash);
 	if (r < 0)
 		return r;
 

@@ -388,6 +388,42 @@ static void test_deb_inspect(void **state)
 		assert_int_equal(debian_deb_extract(f->deb, out, escape, err, sizeof(err)),
 				 -EINVAL);
 	}
+
+	/* one member to a file of our naming, moved into place whole */
+	{
+		_cleanup_free_ char *dest = path_join(f->dir, "one/deep/config"), *b2 = NULL,
+				    *gone = path_join(f->dir, "one/deep/missing");
+		DIR *d;
+		struct dirent *de;
+		size_t l2;
+
+		assert_int_equal(debian_deb_extract_member(f->deb, "boot/config-" REL, dest, err,
+							   sizeof(err)),
+				 0);
+		assert_int_equal(read_file_bounded(dest, 4096, &b2, &l2), 0);
+		assert_string_equal(b2, CONFIG);
+		/* an existing file is the cache: kept as it is */
+		assert_int_equal(write_file_atomic(dest, "cached\n", 7, 0644), 0);
+		assert_int_equal(debian_deb_extract_member(f->deb, "boot/config-" REL, dest, err,
+							   sizeof(err)),
+				 0);
+		free(b2);
+		b2 = NULL;
+		assert_int_equal(read_file_bounded(dest, 4096, &b2, &l2), 0);
+		assert_string_equal(b2, "cached\n");
+		/* a missing member leaves neither the file nor the temporary directory */
+		assert_int_equal(debian_deb_extract_member(f->deb, "boot/nope", gone, err,
+							   sizeof(err)),
+				 -ENOENT);
+		assert_false(exists(gone));
+		free(p);
+		p = path_join(f->dir, "one/deep");
+		d = opendir(p);
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			assert_null(strstr(de->d_name, ".tmp-"));
+		closedir(d);
+	}
 }
 
 static void test_deb_not_a_package(void **state)
