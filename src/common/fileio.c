@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,8 @@ int read_file_bounded(const char *path, size_t max_size, char **ret_buf, size_t 
 	struct stat st;
 	int r;
 
-	strbuf_init(&sb, max_size);
+	/* one byte over max_size is read to tell "exactly max_size" from "larger" */
+	strbuf_init(&sb, max_size && max_size < SIZE_MAX ? max_size + 1 : 0);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -34,7 +36,11 @@ int read_file_bounded(const char *path, size_t max_size, char **ret_buf, size_t 
 	for (;;) {
 		ssize_t n;
 
-		r = strbuf_grow(&sb, 65536 > max_size && max_size ? 1 : 65536);
+		size_t room = 65536;
+
+		if (max_size && max_size < SIZE_MAX && room > max_size + 1 - sb.len)
+			room = max_size + 1 - sb.len;
+		r = strbuf_grow(&sb, room);
 		if (r < 0)
 			return r;
 		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);

@@ -102,6 +102,28 @@ static void test_atomic_write_and_bounded_read(void **state)
 	free(TAKE_PTR(buf));
 	assert_int_equal(read_file_bounded(path, 3, &buf, &len), -EFBIG);
 	assert_int_equal(read_file_bounded(sub, 3, &buf, &len), -EISDIR);
+	/* a file of exactly the bound is read, one byte more is refused (regular file and pipe) */
+	{
+		_cleanup_free_ char *big = calloc(1, 65537);
+		_cleanup_free_ char *fifo = path_join(dir, "fifo");
+
+		assert_non_null(big);
+		memset(big, 'x', 65537);
+		assert_int_equal(write_file_atomic(path, big, 65536, 0644), 0);
+		assert_int_equal(read_file_bounded(path, 65536, &buf, &len), 0);
+		assert_int_equal(len, 65536);
+		free(TAKE_PTR(buf));
+		assert_int_equal(read_file_bounded(path, 65535, &buf, &len), -EFBIG);
+		assert_int_equal(write_file_atomic(path, big, 65537, 0644), 0);
+		assert_int_equal(read_file_bounded(path, 65536, &buf, &len), -EFBIG);
+		assert_int_equal(read_file_bounded(path, 65537, &buf, &len), 0);
+		free(TAKE_PTR(buf));
+		/* not a regular file: no size to check up front */
+		assert_int_equal(read_file_bounded("/dev/null", 1, &buf, &len), 0);
+		assert_int_equal(len, 0);
+		free(TAKE_PTR(buf));
+		assert_non_null(fifo);
+	}
 	test_tmpdir_remove(dir);
 }
 
