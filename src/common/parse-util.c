@@ -154,3 +154,17 @@ int parse_error(char *reterr, size_t errsize, const char *fmt, ...)
 	}
 	return -EBADMSG;
 }
+
+/* Howard Hinnant's days_from_civil: eras of 400 years, March-based years. */
+int64_t civil_days(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}

@@ -16,6 +16,8 @@ int parse_boolean(const char *s, bool *ret);
 bool is_hex_string(const char *s, size_t n);
 /* Parses "YYYY-MM-DD" or an RFC 3339 time into seconds since the epoch (UTC). */
 int parse_timestamp(const char *s, int64_t *ret);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day 1..31). */
+int64_t civil_days(int64_t year, unsigned month, unsigned day);
 /*
  * For parsers that report what and where: formats the message into reterr
  * (when given) and returns -EBADMSG, so "return parse_error(...)" reads well.

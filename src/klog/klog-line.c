@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "klog-line.h"
+#include "parse-util.h"
 
 static const char *const months[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -35,23 +36,9 @@ int klog_month_from_string(const char *s)
 	return -1;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's method). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int64_t civil_to_us(int y, int mon, int d, int h, int mi, int s, int64_t frac_us)
 {
-	return ((days_from_civil(y, (unsigned)mon + 1, (unsigned)d) * 86400) + h * 3600 +
+	return ((civil_days(y, (unsigned)mon + 1, (unsigned)d) * 86400) + h * 3600 +
 		mi * 60 + s) * 1000000 + frac_us;
 }
 
