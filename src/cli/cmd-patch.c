@@ -10,6 +10,7 @@
 #include "debian.h"
 #include "fileio.h"
 #include "log.h"
+#include "modinfo.h"
 #include "build.h"
 #include "generate.h"
 #include "history.h"
@@ -271,10 +272,16 @@ static int verb_verify(struct cli_ctx *ctx, int argc, char **argv)
 	if (access(spec.module, R_OK) < 0)
 		return log_error_errno(-errno, "cannot read the module '%s'", spec.module);
 	/* the kernel names the module (and its livepatch directory) by .modinfo, not file */
-	r = klp_module_modinfo(spec.module, "name", &modname);
-	if (r == -ENOMEM)
-		return log_error_errno(r, "out of memory");
-	spec.module_name = r >= 0 ? modname : NULL;
+	{
+		_cleanup_(modinfo_release) struct modinfo mi = { 0 };
+		char err[256];
+
+		r = modinfo_read_file(spec.module, &mi, err, sizeof(err));
+		if (r == -ENOMEM)
+			return log_error_errno(r, "out of memory");
+		modname = r >= 0 ? TAKE_PTR(mi.name) : NULL;
+	}
+	spec.module_name = modname;
 
 	if (kernel) {
 		r = cli_open_db(ctx, &db);

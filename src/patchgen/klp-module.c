@@ -17,6 +17,7 @@
 #include "klp-module.h"
 #include "klp-object.h"
 #include "log.h"
+#include "modinfo.h"
 #include "module-sign.h"
 #include "strbuf.h"
 
@@ -1033,34 +1034,6 @@ static int run_step(struct runner *run, char **argv, const char *step, char *ret
 	return child_run_step(&log, argv, step, false, reterr, errsize);
 }
 
-int klp_module_modinfo(const char *path, const char *key, char **ret)
-{
-	_cleanup_(in_elf_release) struct in_elf in = { 0 };
-	size_t klen = strlen(key);
-	char err[256];
-	ssize_t i;
-	int r;
-
-	r = in_elf_load(&in, path, err, sizeof(err));
-	if (r < 0)
-		return r;
-	i = find_section(&in, ".modinfo");
-	if (i < 0 || !in.data[i])
-		return -EBADMSG;
-	for (const char *p = in.data[i]->d_buf, *end = p + in.data[i]->d_size; p < end;) {
-		const char *nul = memchr(p, '\0', (size_t)(end - p));
-
-		if (!nul)
-			break;
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			*ret = strdup(p + klen + 1);
-			return *ret ? 0 : -ENOMEM;
-		}
-		p = nul + 1;
-	}
-	return -ENOENT;
-}
-
 /* CONFIG_MODULE_SIG_HASH of the prepared tree, or NULL (then sha256). */
 static char *module_sig_hash(const char *build_dir)
 {
@@ -1081,9 +1054,10 @@ static char *module_sig_hash(const char *build_dir)
 
 static char *module_vermagic(const char *path)
 {
-	char *v = NULL;
+	_cleanup_(modinfo_release) struct modinfo mi = { 0 };
+	char err[256];
 
-	return klp_module_modinfo(path, "vermagic", &v) < 0 ? NULL : v;
+	return modinfo_read_file(path, &mi, err, sizeof(err)) < 0 ? NULL : TAKE_PTR(mi.vermagic);
 }
 
 static int add_report(json_t *report, const struct klp_module_options *o,

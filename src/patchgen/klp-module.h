@@ -89,13 +89,6 @@ int klp_module_build(const struct klp_module_options *o, const struct klp_module
 		     size_t n_objs, json_t *report, char *reterr, size_t errsize);
 
 /*
- * The value of key ("name", "vermagic", "livepatch", ...) in the .modinfo of
- * the module at path (caller frees).  -ENOENT when absent, -EBADMSG when the
- * file is no module, or an error reading it.
- */
-int klp_module_modinfo(const char *path, const char *key, char **ret);
-
-/*
  * Steps 1 and 3 on their own (for tests): klp_module_carry() rewrites one
  * object (index k names the aliases); klp_module_restore() turns a linked
  * module's carried records back into klp sections.  Same errors as above.
