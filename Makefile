@@ -11,7 +11,7 @@ PACKAGES := build-essential meson ninja-build pkg-config git python3 \
 	libcmocka-dev zlib1g-dev libssl-dev libmicrohttpd-dev libdw-dev libelf-dev \
 	dpkg-dev xz-utils flex bison bc dwarves patch openssl \
 	qemu-system-x86 busybox-static cpio jq \
-	postgresql postgresql-common util-linux ca-certificates time
+	postgresql postgresql-common util-linux ca-certificates time wrk faketime
 
 BUILD ?= build
 BUILD_ASAN ?= build-asan
@@ -27,6 +27,7 @@ deps:
 	for p in $(PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
@@ -70,6 +71,8 @@ bench: build
 	sh bench/cve-sync.sh
 	sh bench/gauge-rank.sh
 	sh bench/klog.sh
+	sh bench/archive-publish.sh
+	sh bench/archive-serve.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -18,9 +18,13 @@ for b in "$@"; do
 	# Under the sanitizers the generator's VM cases run as a sample: the
 	# kernel builds they wait on are the same, only our code is checked.
 	cases=
+	sanitized=
 	if python3 -c 'import json,sys; o={x["name"]:x["value"] for x in json.load(open(sys.argv[1]))}; sys.exit(0 if "address" in str(o.get("b_sanitize")) else 1)' "$b/meson-info/intro-buildoptions.json" 2>/dev/null; then
 		cases=${TUXTAPE_ASAN_CASES:-01 13}
+		# the VM tests of whole flows (t0340, t0710) run in the plain build only
+		sanitized=1
 	fi
+	TUXTAPE_SANITIZED=$sanitized \
 	TUXTAPE_TEST_CASES=${TUXTAPE_TEST_CASES:-$cases} \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	LSAN_OPTIONS=suppressions="$root/tools/lsan.supp":print_suppressions=0 \

@@ -69,6 +69,7 @@ int cli_kernel_not_registered(const char *name);
 /* True when stdout is a terminal and neither --json nor -q is in force. */
 bool cli_human_tty(const struct cli_ctx *ctx);
 
+int cmd_archive(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_cve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_kernel(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_klog(struct cli_ctx *ctx, int argc, char **argv);

@@ -23,6 +23,7 @@ struct cli_noun {
 };
 
 static const struct cli_noun nouns[] = {
+	{ "archive", cmd_archive, "publish livepatch modules in a signed TUF archive" },
 	{ "cve", cmd_cve, "sync, list, show and rank kernel CVE records" },
 	{ "kernel", cmd_kernel, "register kernels and judge which CVEs apply to them" },
 	{ "klog", cmd_klog, "read a kernel log: did a livepatch misbehave?" },
