@@ -7,6 +7,7 @@
  * and the exit codes of docs/agent.md.
  */
 #include <fcntl.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "agent.h"
 #include "build-config.h"
 #include "log.h"
+#include "metadata.h"
 #include "parse-util.h"
 #include "report.h"
 
@@ -294,6 +296,13 @@ static int run_daemon(struct main_ctx *m, struct agent *a, struct agent_config *
 		if (r < 0)
 			log_error("check failed: %s", err);
 		log_info("check took %.2f ms CPU", cpu_ms(&after) - cpu_ms(&before));
+		/*
+		 * The daemon idles for an hour between checks: parsed metadata
+		 * kept for back-to-back refreshes and the freed heap go back to
+		 * the system rather than sit in its RSS.
+		 */
+		tuf_metadata_cache_clear();
+		malloc_trim(0);
 		snprintf(status, sizeof(status), "STATUS=%s", r < 0 ? err : "last check ok");
 		notify(status);
 		if (engine_should_stop(m))
