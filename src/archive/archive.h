@@ -118,7 +118,7 @@ struct archive_add_options {
 	const char *build_id;	       /* hex or NULL */
 	char *const *cves;	       /* NULL-terminated or NULL */
 	const char *replaces;	       /* target path; NULL: the newest non-revoked entry of
-					  the same module in the role, if any */
+					  the role (any module name), if any */
 	const char *min_agent_version; /* NULL: "0.1.0" */
 	bool no_replace; /* "replace": false (not a cumulative atomic-replace patch) */
 };

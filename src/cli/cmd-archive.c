@@ -441,7 +441,7 @@ static void add_help(void)
 	      "      --build-id HEX       the kernel's build id\n"
 	      "      --cve ID             a CVE the module fixes (repeatable)\n"
 	      "      --replaces PATH      the target it replaces (default: the newest\n"
-	      "                           non-revoked one of the same module)\n"
+	      "                           non-revoked one of the kernel release)\n"
 	      "      --min-agent-version V  oldest agent that may load it (default 0.1.0)\n"
 	      "      --no-replace         not a cumulative (atomic replace) livepatch\n"
 	      COMMON_HELP

@@ -60,7 +60,8 @@ dl() {
 }
 
 mkmod "$T/lp1.ko" livepatch_net $R 1 one && mkmod "$T/lp2.ko" livepatch_net $R 1 two &&
-	mkmod "$T/lp3.ko" livepatch_fs 6.1.0-53-amd64 1 three
+	mkmod "$T/lp3.ko" livepatch_fs 6.1.0-53-amd64 1 three &&
+	mkmod "$T/lp4.ko" livepatch_tcp $R 1 four && mkmod "$T/lp5.ko" livepatch_udp $R 1 five
 ok $? "gcc and objcopy make test modules"
 
 # --- init --------------------------------------------------------------------------
@@ -155,6 +156,15 @@ run 0 arc remove --archive "$A" "$R/livepatch_net-2.ko" && run 0 arc publish --a
 	run 0 tc refresh
 ok $? "remove, publish, refresh"
 run 1 dl "$R/livepatch_net-2.ko"; ok $? "a removed target is no longer offered"
+# Versions grow per release across module names; a removed one is never reused,
+# and a new cumulative module replaces the release's newest, whatever its name.
+run 0 arc add --archive "$A" "$T/lp4.ko" --json &&
+	[ "$(jget "$T/out" '(d["path"], d["custom"]["patch_version"])')" = "('$R/livepatch_tcp-3.ko', 3)" ] &&
+	run 0 arc add --archive "$A" "$T/lp5.ko" --json &&
+	[ "$(jget "$T/out" '(d["path"], d["custom"]["patch_version"], d["custom"]["replaces"])')" = "('$R/livepatch_udp-4.ko', 4, '$R/livepatch_tcp-3.ko')" ]
+ok $? "add: patch versions per release, across module names"
+run 0 arc remove --archive "$A" "$R/livepatch_udp-4.ko" && run 0 arc remove --archive "$A" "$R/livepatch_tcp-3.ko"
+ok $? "remove staged targets"
 
 # --- two kernels: one role each ---------------------------------------------------------
 run 0 arc add --archive "$A" "$T/lp3.ko" && run 0 arc publish --archive "$A" --passphrase-file "$T/pass" &&
