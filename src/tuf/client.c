@@ -614,6 +614,39 @@ static bool consistent(const struct tuf_client *c)
 	return json_is_true(json_object_get(c->root->body, "consistent_snapshot"));
 }
 
+/*
+ * Fetches FILE.json (FILE: a quoted role name) as the snapshot or timestamp
+ * lists it: V.FILE.json under consistent snapshots, at most max bytes, and
+ * checked against the listed length and hashes before anything parses it.
+ */
+static int fetch_listed(struct tuf_client *c, const char *file, int64_t version, size_t max,
+			int64_t length, const json_t *hashes, char **ret_url, char **ret_buf,
+			size_t *ret_len, char err[], size_t errsize)
+{
+	_cleanup_free_ char *url = NULL, *buf = NULL;
+	size_t len;
+	int r;
+
+	if (consistent(c))
+		r = asprintf(&url, "%s%" PRId64 ".%s.json", c->metadata_url, version, file);
+	else
+		r = asprintf(&url, "%s%s.json", c->metadata_url, file);
+	if (r < 0) {
+		url = NULL;
+		return -ENOMEM;
+	}
+	r = fetch(c, url, max, &buf, &len, err, errsize);
+	if (r < 0)
+		return r;
+	r = check_hashes(buf, len, length, hashes, false, url, err, errsize);
+	if (r < 0)
+		return r;
+	*ret_url = TAKE_PTR(url);
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
 /* 5.5 */
 static int update_snapshot(struct tuf_client *c, char err[], size_t errsize)
 {
@@ -633,17 +666,8 @@ static int update_snapshot(struct tuf_client *c, char err[], size_t errsize)
 		c->snapshot = TAKE_PTR(old);
 		return 0;
 	}
-	if (consistent(c))
-		r = asprintf(&url, "%s%" PRId64 ".snapshot.json", c->metadata_url, version);
-	else
-		r = asprintf(&url, "%ssnapshot.json", c->metadata_url);
-	if (r < 0)
-		return -ENOMEM;
-	r = fetch(c, url, max, &buf, &len, err, errsize);
-	if (r < 0)
-		return r;
-	r = check_hashes(buf, len, length, json_object_get(meta, "hashes"), false, url, err,
-			 errsize);
+	r = fetch_listed(c, "snapshot", version, max, length, json_object_get(meta, "hashes"),
+			 &url, &buf, &len, err, errsize);
 	if (r < 0)
 		return r;
 	r = parse(c, buf, len, "snapshot", url, &m, err, errsize);
@@ -752,17 +776,8 @@ static int load_targets(struct tuf_client *c, const char *role,
 	q = quote(role, false);
 	if (!q)
 		return -ENOMEM;
-	if (consistent(c))
-		r = asprintf(&url, "%s%" PRId64 ".%s.json", c->metadata_url, version, q);
-	else
-		r = asprintf(&url, "%s%s.json", c->metadata_url, q);
-	if (r < 0)
-		return -ENOMEM;
-	r = fetch(c, url, max, &buf, &len, err, errsize);
-	if (r < 0)
-		return r;
-	r = check_hashes(buf, len, length, json_object_get(meta, "hashes"), false, url, err,
-			 errsize);
+	r = fetch_listed(c, q, version, max, length, json_object_get(meta, "hashes"), &url, &buf,
+			 &len, err, errsize);
 	if (r < 0)
 		return r;
 	r = parse(c, buf, len, "targets", url, &m, err, errsize);
