@@ -4,13 +4,17 @@
 # `tuxtape archive` and served by `tuxtape archive serve` on loopback; the
 # node is a prepared root tree with the simulated kernel (--root), so nothing
 # is loaded into this machine's kernel.
-#   - idle RSS of `tuxtape-agent run` after its first cycle (VmRSS; with
-#     PSS and private memory from smaps_rollup, since most of the RSS is
-#     clean pages of shared libraries), median of RUNS daemons;
+#   - idle RSS of `tuxtape-agent run` after its first cycle (VmRSS, split
+#     into anonymous and file pages; PSS and private memory from
+#     smaps_rollup), and its peak during the cycle (VmHWM), median of RUNS
+#     daemons.  Between checks the daemon drops its mappings of clean
+#     library pages (src/agent/agent-idle.h), so the idle figure is its data
+#     plus what it touched since;
 #   - CPU (user + sys) of one cycle with nothing new in the daemon (interval
-#     1 s; the daemon logs each check's getrusage() difference with -v; the
-#     first cycle, which sets up libcurl and OpenSSL, is left out), median of
-#     CYCLES cycles;
+#     1 s; the daemon logs each check's getrusage() difference with -v, the
+#     release of idle memory included, and the next check pays the page
+#     faults that bring the libraries back; the first cycle, which sets up
+#     libcurl and OpenSSL, is left out), median of CYCLES cycles;
 #   - CPU of a whole `tuxtape-agent check` process with nothing new (process
 #     start, configuration, TLS/HTTP library set-up included), median of RUNS.
 # Printed beside what the reference notes record of the commercial agents.
@@ -82,8 +86,10 @@ for i in $(seq "$runs"); do
 	sleep 0.2
 	{
 		awk '/^VmRSS/ { printf "%s ", $2 }' "/proc/$daemon/status"
-		awk '/^Pss:/ { p = $2 } /^Private_(Clean|Dirty)/ { v += $2 } END { print p, v }' \
+		awk '/^Pss:/ { p = $2 } /^Private_(Clean|Dirty)/ { v += $2 } END { printf "%s %s ", p, v }' \
 			"/proc/$daemon/smaps_rollup"
+		awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } /^VmHWM/ { h = $2 } END { print a, f, h }' \
+			"/proc/$daemon/status"
 	} >>"$rss"
 	kill $daemon
 	wait $daemon || true
@@ -92,6 +98,9 @@ done
 idle_kb=$(awk '{ print $1 }' "$rss" | median)
 pss_kb=$(awk '{ print $2 }' "$rss" | median)
 private_kb=$(awk '{ print $3 }' "$rss" | median)
+anon_kb=$(awk '{ print $4 }' "$rss" | median)
+file_kb=$(awk '{ print $5 }' "$rss" | median)
+peak_kb=$(awk '{ print $6 }' "$rss" | median)
 
 # CPU per cycle: the daemon logs each check's CPU time (getrusage, -v).
 sed -i 's/^interval = .*/interval = 1/' "$w/agent.conf"
@@ -129,6 +138,9 @@ printf '%-44s %10s   %s\n' "measure" "tuxtape" "target (issue 7)"
 printf '%-44s %7.1f MB   <= 8 MB\n' "idle RSS after a cycle (VmRSS, median of $runs)" "$(echo "$idle_kb" | awk '{ print $1 / 1024 }')"
 printf '%-44s %7.1f MB\n' "  of it PSS (shared pages divided)" "$(echo "$pss_kb" | awk '{ print $1 / 1024 }')"
 printf '%-44s %7.1f MB\n' "  of it private (only this process)" "$(echo "$private_kb" | awk '{ print $1 / 1024 }')"
+printf '%-44s %7.1f MB\n' "  of it anonymous (RssAnon)" "$(echo "$anon_kb" | awk '{ print $1 / 1024 }')"
+printf '%-44s %7.1f MB\n' "  of it file pages (RssFile)" "$(echo "$file_kb" | awk '{ print $1 / 1024 }')"
+printf '%-44s %7.1f MB\n' "peak RSS, during the cycle (VmHWM)" "$(echo "$peak_kb" | awk '{ print $1 / 1024 }')"
 printf '%-44s %7.2f ms   <= 10 ms\n' "CPU of one cycle in the daemon (median of $ncycles)" "$cycle_ms"
 printf '%-44s %7.2f ms\n' "CPU of a 'check' process (median of $runs)" "$(echo "$check_us" | awk '{ print $1 / 1e3 }')"
 echo

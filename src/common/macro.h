@@ -7,6 +7,7 @@
 #define TUXTAPE_MACRO_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -31,6 +32,13 @@ static inline void closep(int *fd)
 	}
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* DEFINE_CLEANUP_FUNC(struct foo, foo_free) gives foo_freep() for _cleanup_(). */
 #define DEFINE_CLEANUP_FUNC(type, func)                                                            \

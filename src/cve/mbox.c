@@ -1018,12 +1018,6 @@ static int deliver(struct walk *w, const char *buf, size_t len, const char *orig
 	return 0;
 }
 
-static void fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
 /*
  * Reads one line with its '\n' into line.  Bytes beyond MBOX_MESSAGE_MAX are
  * dropped and *ret_long is set, so a file without newlines cannot make us
@@ -1088,7 +1082,7 @@ static int flush_message(struct walk *w, struct pending *m, const char *path)
 
 static int walk_mbox_file(struct walk *w, const char *path)
 {
-	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_strbuf_ struct strbuf line;
 	_cleanup_(pending_release) struct pending m = { .active = false };
 	bool prev_blank = true, too_long;
