@@ -683,6 +683,38 @@ static int read_cache(struct run *x, struct agent_offer **ret, size_t *ret_n)
 	return 0;
 }
 
+/*
+ * Removes downloaded modules without a cache record, but keep_file: what
+ * `check --dry-run` fetched (it records nothing) once a newer download
+ * supersedes it.  A real check writes the record right after the download,
+ * so a module it fetched is never an orphan for long.
+ */
+static void prune_orphans(struct run *x, const char *keep_file)
+{
+	DIR *d = opendir(x->release_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *ko = NULL, *side = NULL;
+		size_t len = strlen(de->d_name);
+
+		if (len < 4 || !streq(de->d_name + len - 3, ".ko") || de->d_name[0] == '.' ||
+		    (keep_file && streq(de->d_name, keep_file)))
+			continue;
+		ko = path_join(x->release_dir, de->d_name);
+		if (!ko || asprintf(&side, "%s.json", ko) < 0)
+			break;
+		if (access(side, F_OK) == 0 || errno != ENOENT)
+			continue;
+		if (unlink(ko) == 0)
+			note(x->a, LOG_LEVEL_INFO, "removed '%s' (downloaded, never recorded) from "
+			     "the cache", ko);
+	}
+	closedir(d);
+}
+
 /* Keeps the AGENT_CACHE_KEEP newest cached patches of this kernel (and any loaded one). */
 static void prune_cache(struct run *x)
 {
@@ -706,6 +738,7 @@ static void prune_cache(struct run *x)
 		}
 	}
 	agent_offers_free(offers, n);
+	prune_orphans(x, NULL);
 }
 
 /* --- load and watch --- */
@@ -816,8 +849,9 @@ static void unload_replaced(struct run *x, const char *keep)
 }
 
 /*
- * The end of a grace period: confirm, or take the patch back out.  Returns
- * 0 (confirmed or deferred), 1 (misbehaved: removed and blocklisted).
+ * The end of a grace period: confirm, or condemn the patch.  Returns 0
+ * (confirmed or deferred), 1 (misbehaved: blocklisted, still loaded; the
+ * caller goes back with roll_back(), which replaces it before it unloads it).
  */
 static int finish_grace(struct run *x, const char *path, const char *module, int64_t version,
 			enum watch_outcome out, const struct klog_verdict *v, char err[],
@@ -825,8 +859,7 @@ static int finish_grace(struct run *x, const char *path, const char *module, int
 {
 	const char *dir = x->a->config->state_dir;
 	struct agent_loaded *l;
-	char e[ERR_MAX], reason[KLOG_REASON_MAX + 64];
-	int r;
+	char reason[KLOG_REASON_MAX + 64];
 
 	if (out == WATCH_STOPPED) {
 		struct agent_marker m;
@@ -846,9 +879,6 @@ static int finish_grace(struct run *x, const char *path, const char *module, int
 		note(x->a, LOG_LEVEL_ERROR, "livepatch '%s' %s; rolling it back", module, reason);
 		for (size_t i = 0; i < v->n_evidence; i++)
 			note(x->a, LOG_LEVEL_NOTICE, "  evidence: %s", v->evidence[i]);
-		r = remove_patch(x, module, e, sizeof(e));
-		if (r < 0)
-			note(x->a, LOG_LEVEL_ERROR, "%s", e);
 		block(x, path, module, version, reason, "rolled-back");
 		agent_marker_clear(dir);
 		snprintf(err, errsize, "livepatch '%s' (%s) %s", module, path, reason);
@@ -868,7 +898,8 @@ static int finish_grace(struct run *x, const char *path, const char *module, int
 /*
  * Loads the cached offer o: marker, finit_module, transition, grace period.
  * Returns 0 (loaded and confirmed, or the grace period deferred), 1 (it
- * misbehaved and was rolled back), or a negative errno (err set).
+ * misbehaved: blocklisted and still loaded, for roll_back()), or a negative
+ * errno (err set).
  */
 static int install(struct run *x, const struct agent_offer *o, char err[], size_t errsize)
 {
@@ -1031,6 +1062,10 @@ static void cached_sha256(struct run *x, const char *path, char sha[65])
 	json_decref(j);
 }
 
+static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded, char err[],
+			size_t errsize);
+static void roll_back(struct run *x, const char *bad_path);
+
 /* --- boot-loop guard --- */
 
 static int guard(struct run *x, char err[], size_t errsize)
@@ -1125,8 +1160,10 @@ static int guard(struct run *x, char err[], size_t errsize)
 		out = watch(x, w, m.module, remaining, &v);
 	}
 	r = finish_grace(x, m.path, m.module, m.version, out, &v, e, sizeof(e));
-	if (r > 0)
+	if (r > 0) {
 		agent_state_set_error(&x->state, now(a), e);
+		roll_back(x, m.path);
+	}
 	agent_marker_release(&m);
 	return 0;
 }
@@ -1244,8 +1281,6 @@ static int refresh(struct run *x, struct tuf_client **ret, char err[], size_t er
 	return first;
 }
 
-static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded, char err[],
-			size_t errsize);
 
 static int cycle(struct run *x, char err[], size_t errsize)
 {
@@ -1397,6 +1432,7 @@ static int cycle(struct run *x, char err[], size_t errsize)
 			 "dry run: '%s' (patch version %lld) downloaded and verified, not loaded",
 			 offers[best].path, (long long)offers[best].version);
 		note(a, LOG_LEVEL_NOTICE, "%s", message);
+		prune_orphans(x, offers[best].file);
 		goto out;
 	}
 	r = write_sidecar(x, &offers[best]);
@@ -1407,15 +1443,10 @@ static int cycle(struct run *x, char err[], size_t errsize)
 	}
 	r = install(x, &offers[best], err, errsize);
 	if (r == 1) {
-		bool loaded;
-
 		result = "rolled-back";
 		snprintf(message, sizeof(message), "%s", err);
 		agent_state_set_error(&x->state, now(a), err);
-		/* Back to the newest older cached patch, if there is one. */
-		r = apply_cached(x, offers[best].path, &loaded, e, sizeof(e));
-		if (r < 0)
-			note(a, LOG_LEVEL_ERROR, "%s", e);
+		roll_back(x, offers[best].path);
 		r = 0;
 	} else if (r >= 0) {
 		result = "updated";
@@ -1451,11 +1482,37 @@ int agent_check(struct agent *a, char err[], size_t errsize)
 /* --- apply, rollback, disable, unblock --- */
 
 /*
+ * Disables and unloads every blocklisted patch the agent still has loaded:
+ * a misbehaving one that no older patch replaced (there was none, or the
+ * older one does not replace).
+ */
+static void remove_blocked(struct run *x)
+{
+	char e[ERR_MAX];
+
+	for (size_t i = 0; i < x->state.n_loaded;) {
+		char module[AGENT_MODULE_NAME_MAX];
+
+		if (!agent_state_blocked(&x->state, x->state.loaded[i].path)) {
+			i++;
+			continue;
+		}
+		memcpy(module, x->state.loaded[i].module, sizeof(module));
+		if (remove_patch(x, module, e, sizeof(e)) < 0)
+			note(x->a, LOG_LEVEL_ERROR, "%s", e);
+		/* Dropped from the state when it went; otherwise (failed, dry run) kept. */
+		if (i < x->state.n_loaded && streq(x->state.loaded[i].module, module))
+			i++;
+	}
+}
+
+/*
  * Loads the newest eligible cached patch older than the one at path
  * older_than (NULL: any; agent_offer_compare() order); when a cached module
- * fails its checks or misbehaves, the next older one is tried.  Returns 0
- * (nothing to do, or loaded), 1 (one misbehaved and was rolled back; err
- * says how), -errno.
+ * fails its checks or misbehaves, the next older one is tried, loaded over
+ * the one that misbehaved (atomic replace).  Returns 0 (nothing to do, or
+ * loaded), 1 (one misbehaved and was rolled back; err says how), -errno.
+ * Blocklisted patches still loaded at the end are taken out.
  */
 static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded, char err[],
 			size_t errsize)
@@ -1463,6 +1520,7 @@ static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded,
 	struct agent *a = x->a;
 	struct agent_offer *offers = NULL;
 	char rolled[ERR_MAX] = "";
+	bool running = false;
 	size_t n = 0, skip = 0;
 	int r;
 
@@ -1493,6 +1551,7 @@ static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded,
 		if (offer_loaded(x, o->path)) {
 			note(a, LOG_LEVEL_NOTICE, "up to date: running '%s' (patch version %lld)",
 			     o->path, (long long)o->version);
+			running = true;
 			break;
 		}
 		r = install(x, o, err, errsize);
@@ -1512,11 +1571,31 @@ static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded,
 		break;
 	}
 	agent_offers_free(offers, n);
+	if ((*rolled || older_than) && !*ret_loaded && !running && r >= 0)
+		note(a, LOG_LEVEL_NOTICE, "no older cached patch to go back to");
+	if (*rolled)
+		remove_blocked(x);
 	if (r >= 0 && *rolled) {
 		snprintf(err, errsize, "%s", rolled);
 		return 1;
 	}
 	return r;
+}
+
+/*
+ * Patch bad_path misbehaved and is blocklisted but still loaded.  The node
+ * goes back to the newest older cached patch by atomic replace, which
+ * disables the bad one in the same transition: no moment unpatched.  Only
+ * when there is none (or it cannot load) is the bad one disabled on its own.
+ */
+static void roll_back(struct run *x, const char *bad_path)
+{
+	char e[ERR_MAX];
+	bool loaded;
+
+	if (apply_cached(x, bad_path, &loaded, e, sizeof(e)) < 0)
+		note(x->a, LOG_LEVEL_ERROR, "%s", e);
+	remove_blocked(x);
 }
 
 int agent_apply(struct agent *a, char err[], size_t errsize)
@@ -1545,9 +1624,8 @@ int agent_rollback(struct agent *a, char err[], size_t errsize)
 	struct run x;
 	struct agent_loaded *cur = NULL;
 	_cleanup_free_ char *path = NULL;
-	char module[AGENT_MODULE_NAME_MAX], e[ERR_MAX];
+	char module[AGENT_MODULE_NAME_MAX];
 	int64_t version;
-	bool loaded = false;
 	int r;
 
 	r = run_begin(a, &x, true, err, errsize);
@@ -1574,18 +1652,13 @@ int agent_rollback(struct agent *a, char err[], size_t errsize)
 	note(a, LOG_LEVEL_NOTICE, "rolling back '%s' (%s, patch version %lld)", module, path,
 	     (long long)version);
 	block(&x, path, module, version, "rolled back by the administrator", "rolled-back");
-	r = apply_cached(&x, path, &loaded, e, sizeof(e));
-	if (r < 0)
-		note(a, LOG_LEVEL_ERROR, "%s", e);
+	roll_back(&x, path);
 	refresh_facts(&x);
-	if (!loaded || lp_present(&x, module) || agent_facts_module_loaded(&x.facts, module)) {
+	if (lp_present(&x, module) || agent_facts_module_loaded(&x.facts, module)) {
 		r = remove_patch(&x, module, err, errsize);
 		if (r < 0)
 			goto out;
 	}
-	if (!loaded)
-		note(a, LOG_LEVEL_NOTICE, "no older cached patch to go back to; '%s' is unloaded",
-		     module);
 	r = 0;
 out:
 	if (x.have_state)

@@ -324,6 +324,10 @@ static void test_misbehaving_patch_rolled_back(void **state)
 	assert_false(loaded(f, "lp_b"));
 	assert_false(in_modules(f, "lp_b"));
 	assert_true(loaded(f, "lp_a"));
+	/* lp_a replaced lp_b atomically: lp_b was never disabled on its own (no gap). */
+	assert_int_equal(f->disables, 0);
+	assert_int_equal(f->loads, 2);
+	assert_int_equal(f->unloads, 1);
 	assert_false(marker_present(f));
 	load_state(f, &s);
 	b = agent_state_blocked(&s, TEST_RELEASE "/lp_b-2.ko");
@@ -426,6 +430,27 @@ static void test_marker_same_boot_resumed(void **state)
 	assert_int_equal(f->loads, 1);
 }
 
+static void test_misbehaving_patch_nothing_older(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(agent_freep) struct agent *a = new_agent(f);
+	struct agent_state s;
+	char err[512] = "";
+
+	/* No older patch to replace it with: it is disabled and unloaded on its own. */
+	put_cached(f, "lp_b", 2);
+	sim_warn(f, "lp_b");
+	assert_int_equal(agent_apply(a, err, sizeof(err)), 0);
+	assert_false(loaded(f, "lp_b"));
+	assert_false(in_modules(f, "lp_b"));
+	assert_int_equal(f->disables, 1);
+	assert_non_null(strstr(f->notes, "no older cached patch"));
+	load_state(f, &s);
+	assert_int_equal(s.n_loaded, 0);
+	assert_non_null(agent_state_blocked(&s, TEST_RELEASE "/lp_b-2.ko"));
+	agent_state_release(&s);
+}
+
 static void test_marker_same_boot_misbehaved(void **state)
 {
 	struct fixture *f = *state;
@@ -452,6 +477,7 @@ static void test_marker_same_boot_misbehaved(void **state)
 	assert_false(loaded(f, "lp_b"));
 	assert_false(in_modules(f, "lp_b"));
 	assert_true(loaded(f, "lp_a"));
+	assert_int_equal(f->disables, 0); /* replaced by lp_a, not disabled first */
 	load_state(f, &s);
 	assert_non_null(agent_state_blocked(&s, TEST_RELEASE "/lp_b-2.ko"));
 	agent_state_release(&s);
@@ -735,6 +761,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_apply_newest_and_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_module_name_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_misbehaving_patch_nothing_older, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_misbehaving_patch_rolled_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_boot_loop_guard, setup, teardown),

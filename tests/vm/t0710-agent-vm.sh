@@ -14,7 +14,7 @@
 #  boot 1: check loads v1 (case 1); check upgrades to v2, v1 replaced and
 #          unloaded (case 2); r3m and r3t refused, v2 stays (case 6); check
 #          loads v3, /init fires its WARN in the grace period, the agent rolls
-#          back to v2 and blocklists v3 (case 3);
+#          back to v2 by atomic replace and blocklists v3 (case 3);
 #  boot 2: no archive share: `apply --defer-grace` re-applies v2 from the cache
 #          (case 4), then the kernel is crashed (sysrq c) in v2's grace period;
 #  boot 3: no archive share: `apply` finds the boot-loop marker, blocklists v2
@@ -234,7 +234,15 @@ okd $? "case 3: check loads v3, sees it misbehave in the grace period, exit 4" |
 	diag "$SS/out/check-v3.out" "$SS/out/check-v3.err"
 marked boot1 v3-gone && marked boot1 v3-v2-enabled && marked boot1 v3-after-01 &&
 	marked boot1 v3-after-05
-ok $? "case 3: v3 disabled and unloaded, v2 loaded again, both behaviours live"
+ok $? "case 3: v3 gone (replaced and unloaded), v2 loaded again, both behaviours live"
+# No unpatched moment: v2 is loaded over v3 (atomic replace), so the kernel never runs
+# an unpatching transition of v3 on its own.
+awk '/WARNING: CPU: .* uptime_proc_show/ { w = 1 }
+	w && /livepatch: .tt_agent_v2.: starting patching transition/ { r = 1 }
+	END { exit !r }' "$SS/out/dmesg-1.txt" &&
+	! grep -q "livepatch: 'tt_agent_v3': starting unpatching transition" "$SS/out/dmesg-1.txt"
+okd $? "case 3: v2 replaced v3 atomically after the WARN (v3 never unpatched on its own)" ||
+	grep "livepatch: 'tt_agent" "$SS/out/dmesg-1.txt" | diag
 [ "$(st out/status-v3.json '[b["path"] for b in d["blocklist"]]')" = "['$P3']" ] &&
 	st out/status-v3.json 'd["blocklist"][0]["reason"]' | grep -qi 'warn' &&
 	[ "$(paths out/status-v3.json loaded)" = "$P2" ] &&
