@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "channel.h"
 #include "config.h"
 #include "parse-util.h"
 #include "strbuf.h"
@@ -25,7 +26,7 @@ struct agent_config *agent_config_new(void)
 	c->grace_period = AGENT_GRACE_PERIOD_DEFAULT;
 	c->transition_timeout = AGENT_TRANSITION_TIMEOUT_DEFAULT;
 	c->auto_apply = true;
-	c->channel = strdup("stable");
+	c->channel = strdup(CHANNEL_DEFAULT);
 	c->state_dir = strdup(AGENT_STATE_DIR);
 	if (!c->channel || !c->state_dir)
 		return agent_config_free(c);
@@ -205,10 +206,10 @@ int agent_config_load(const char *path, bool optional, struct agent_config **ret
 				   path, c->report_url);
 	v = config_get(cfg, "agent.channel", NULL);
 	if (v) {
-		if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(v))
+		if (!channel_name_valid(v))
 			return parse_error(err, errsize,
 					   "'%s': agent.channel = '%s': not a channel name "
-					   "(lowercase letters, digits, '-', '_')",
+					   "(" CHANNEL_NAME_RULE ")",
 					   path, v);
 		if (set_str(&c->channel, v) < 0)
 			return -ENOMEM;

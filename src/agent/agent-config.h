@@ -32,7 +32,7 @@ struct agent_config {
 	char *root_file;  /* [archive] root: the trusted root.json to start from, or NULL */
 	char *ca_file;	  /* [archive] ca_file, or NULL (system CAs) */
 	unsigned interval;	     /* [agent] interval, seconds */
-	char *channel;		     /* [agent] channel (reserved), "stable" */
+	char *channel;		     /* [agent] channel: the archive channel followed, "stable" */
 	bool auto_apply;	     /* [agent] auto_apply: false = only report */
 	unsigned grace_period;	     /* [agent] grace_period, seconds (0: no watch) */
 	unsigned transition_timeout; /* [agent] transition_timeout, seconds */

@@ -16,6 +16,7 @@ static const char *const status_names[_AGENT_OFFER_STATUS_MAX] = {
 	[AGENT_OFFER_AGENT_TOO_OLD] = "agent-too-old",
 	[AGENT_OFFER_NOT_CUMULATIVE] = "not-cumulative",
 	[AGENT_OFFER_REVOKED] = "revoked",
+	[AGENT_OFFER_OTHER_CHANNEL] = "other-channel",
 	[AGENT_OFFER_BLOCKED] = "blocked",
 };
 
@@ -185,6 +186,24 @@ int agent_offer_parse(const char *path, uint64_t length, const json_t *hashes,
 	if (get_string(custom, "created") &&
 	    parse_timestamp(get_string(custom, "created"), &o.created) < 0)
 		return bad(err, errsize, path, "custom.created: not an RFC 3339 time");
+	v = json_object_get(custom, "channels");
+	if (v) {
+		char e[192];
+		const json_t *ch;
+		size_t i;
+
+		if (channel_list_check(v, e, sizeof(e)) < 0)
+			return parse_error(err, errsize, "target '%s': custom.channels%s%s", path,
+					   *e == '[' ? "" : ": ", e);
+		json_array_foreach (v, i, ch)
+			memcpy(o.channels[i], json_string_value(ch),
+			       strlen(json_string_value(ch)) + 1);
+		o.n_channels = json_array_size(v);
+	} else {
+		/* published before channels existed */
+		memcpy(o.channels[0], CHANNEL_DEFAULT, sizeof(CHANNEL_DEFAULT));
+		o.n_channels = 1;
+	}
 	s = get_string(custom, "revoked_reason");
 
 	memcpy(o.sha256, sha, 65);
@@ -222,9 +241,17 @@ int agent_offer_parse_json(const json_t *target, struct agent_offer *ret, char e
 				 json_object_get(target, "custom"), ret, err, errsize);
 }
 
+bool agent_offer_in_channel(const struct agent_offer *o, const char *channel)
+{
+	for (size_t i = 0; i < o->n_channels; i++)
+		if (streq(o->channels[i], channel))
+			return true;
+	return false;
+}
+
 enum agent_offer_status agent_offer_judge(const struct agent_offer *o, const char *release,
-					  const char *build_id, const char *agent_version,
-					  bool blocked)
+					  const char *build_id, const char *channel,
+					  const char *agent_version, bool blocked)
 {
 	int cmp;
 
@@ -239,6 +266,8 @@ enum agent_offer_status agent_offer_judge(const struct agent_offer *o, const cha
 		return AGENT_OFFER_NOT_CUMULATIVE;
 	if (o->revoked)
 		return AGENT_OFFER_REVOKED;
+	if (!agent_offer_in_channel(o, channel ?: CHANNEL_DEFAULT))
+		return AGENT_OFFER_OTHER_CHANNEL;
 	if (blocked)
 		return AGENT_OFFER_BLOCKED;
 	return AGENT_OFFER_ELIGIBLE;

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "agent-facts.h"
+#include "channel.h"
 
 #define AGENT_TARGET_FILE_MAX 200
 
@@ -38,6 +39,9 @@ struct agent_offer {
 	bool revoked;
 	char *revoked_reason; /* NULL when not given */
 	int64_t created;      /* custom.created, 0 when absent */
+	/* custom.channels, distinct valid names; { CHANNEL_DEFAULT } when absent */
+	char channels[CHANNELS_MAX][CHANNEL_NAME_MAX + 1];
+	size_t n_channels;
 	char sha256[65];      /* hashes.sha256 */
 	uint64_t length;
 	json_t *target; /* {path, length, hashes, custom}: what was listed, for the cache */
@@ -63,6 +67,7 @@ enum agent_offer_status {
 	AGENT_OFFER_AGENT_TOO_OLD,  /* min_agent_version is newer than this agent */
 	AGENT_OFFER_NOT_CUMULATIVE, /* replace: false (the agent runs cumulative modules only) */
 	AGENT_OFFER_REVOKED,	    /* revoked by the archive */
+	AGENT_OFFER_OTHER_CHANNEL,  /* not published in the node's channel */
 	AGENT_OFFER_BLOCKED,	    /* in this node's blocklist */
 	_AGENT_OFFER_STATUS_MAX,
 	_AGENT_OFFER_STATUS_INVALID = -EINVAL,
@@ -71,13 +76,20 @@ enum agent_offer_status {
 const char *agent_offer_status_to_string(enum agent_offer_status s);
 
 /*
- * Judges an offer for a node running release (and build_id, "" unknown)
- * with an agent of version agent_version; blocked says whether the node's
- * blocklist holds it.  The first reason that applies, in the enum's order.
+ * Judges an offer for a node running release (and build_id, "" unknown),
+ * following channel (NULL: CHANNEL_DEFAULT), with an agent of version
+ * agent_version; blocked says whether the node's blocklist holds it.  The
+ * first reason that applies, in the enum's order.  A revoked offer is
+ * REVOKED whatever its channels, so a node that changed channel still
+ * unloads a revoked patch it runs; one outside the channel is OTHER_CHANNEL
+ * rather than BLOCKED, so it never counts as this node's newest patch.
  */
 enum agent_offer_status agent_offer_judge(const struct agent_offer *o, const char *release,
-					  const char *build_id, const char *agent_version,
-					  bool blocked);
+					  const char *build_id, const char *channel,
+					  const char *agent_version, bool blocked);
+
+/* True when the offer is published in channel. */
+bool agent_offer_in_channel(const struct agent_offer *o, const char *channel);
 
 /*
  * Orders offers newest first: higher patch_version, then later created, then

@@ -1332,7 +1332,7 @@ static int cycle(struct run *x, char err[], size_t errsize)
 			continue;
 		}
 		st[n] = agent_offer_judge(&offers[n], x->facts.release, x->facts.build_id,
-					  a->version,
+					  a->config->channel, a->version,
 					  agent_state_blocked(&x->state, offers[n].path) != NULL);
 		note(a, LOG_LEVEL_DEBUG, "offer '%s' (patch version %lld): %s", offers[n].path,
 		     (long long)offers[n].version, agent_offer_status_to_string(st[n]));
@@ -1541,8 +1541,8 @@ static int apply_cached(struct run *x, const char *older_than, bool *ret_loaded,
 		const struct agent_offer *o = &offers[i];
 		enum agent_offer_status s;
 
-		s = agent_offer_judge(o, x->facts.release, x->facts.build_id, a->version,
-				      agent_state_blocked(&x->state, o->path) != NULL);
+		s = agent_offer_judge(o, x->facts.release, x->facts.build_id, a->config->channel,
+				      a->version, agent_state_blocked(&x->state, o->path) != NULL);
 		if (s != AGENT_OFFER_ELIGIBLE) {
 			note(a, LOG_LEVEL_DEBUG, "cached '%s': %s", o->path,
 			     agent_offer_status_to_string(s));

@@ -6,6 +6,7 @@
 
 #include "archive-internal.h"
 #include "build-config.h"
+#include "channel.h"
 #include "fileio.h"
 #include "metadata.h"
 #include "modinfo.h"
@@ -155,6 +156,10 @@ static int check_entry(const json_t *e)
 	    !json_is_object(custom) || !json_get_str(custom, "module_name") ||
 	    json_get_int(custom, "patch_version", &pv) < 0 || pv < 1)
 		return -EBADMSG;
+	/* no channels: staged before channels existed, in CHANNEL_DEFAULT */
+	if (json_object_get(custom, "channels") &&
+	    channel_list_check(json_object_get(custom, "channels"), NULL, 0) < 0)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -290,9 +295,45 @@ static bool valid_version(const char *s)
 	return digit;
 }
 
+/* Names given with opt: each a channel name, none twice, at most CHANNELS_MAX. */
+static int check_channel_names(char *const *names, const char *opt, char err[], size_t errsize)
+{
+	size_t n = strv_length(names);
+
+	if (n > CHANNELS_MAX) {
+		snprintf(err, errsize, "invalid %s: %zu channels, at most %d", opt, n,
+			 CHANNELS_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!channel_name_valid(names[i])) {
+			snprintf(err, errsize, "invalid channel '%s' in %s (" CHANNEL_NAME_RULE ")",
+				 names[i], opt);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (streq(names[j], names[i])) {
+				snprintf(err, errsize, "invalid %s: channel '%s' given twice", opt,
+					 names[i]);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+/* A new reference to the target's channel list; { CHANNEL_DEFAULT } when it has none. */
+static json_t *entry_channels(const json_t *custom)
+{
+	json_t *v = json_object_get(custom, "channels");
+
+	return v ? json_deep_copy(v) : json_pack("[s]", CHANNEL_DEFAULT);
+}
+
 static int check_add_options(const struct archive_add_options *o, size_t n_modules, char err[],
 			     size_t errsize)
 {
+	int r;
+
 	if (o->kernel_release && !archive_release_is_valid(o->kernel_release)) {
 		snprintf(err, errsize,
 			 "invalid kernel release '%s' (letters, digits and '._~-', at most 64)",
@@ -323,6 +364,9 @@ static int check_add_options(const struct archive_add_options *o, size_t n_modul
 			 "--replaces names the target one module replaces: give one module");
 		return -EINVAL;
 	}
+	r = check_channel_names(o->channels, "--channel", err, errsize);
+	if (r < 0)
+		return r;
 	return 0;
 }
 
@@ -401,7 +445,7 @@ static int add_one(struct archive *a, struct add_ctx *c, const char *module,
 	_cleanup_free_ char *data = NULL, *path = NULL, *file = NULL;
 	_cleanup_(modinfo_release) struct modinfo mi = { 0 };
 	const char *release, *key, *replaces;
-	json_t *role, *targets, *e, *custom, *cves, *entry;
+	json_t *role, *targets, *e, *custom, *cves, *channels, *entry;
 	char sha[65], created[21], e2[256] = "";
 	int64_t pv = 0, v;
 	size_t len;
@@ -489,13 +533,20 @@ static int add_one(struct archive *a, struct add_ctx *c, const char *module,
 	for (size_t i = 0; cves && o->cves && o->cves[i]; i++)
 		if (json_array_append_new(cves, json_string(o->cves[i])) < 0)
 			return json_decref(cves), -ENOMEM;
+	channels = json_array();
+	for (size_t i = 0; channels && o->channels && o->channels[i]; i++)
+		if (json_array_append_new(channels, json_string(o->channels[i])) < 0)
+			return json_decref(cves), json_decref(channels), -ENOMEM;
+	if (channels && json_array_size(channels) == 0 &&
+	    json_array_append_new(channels, json_string(CHANNEL_DEFAULT)) < 0)
+		return json_decref(cves), json_decref(channels), -ENOMEM;
 	custom = json_pack(
-		"{s:s, s:o, s:s, s:I, s:o, s:o, s:b, s:s, s:s, s:b, s:n}", "kernel_release",
+		"{s:s, s:o, s:s, s:I, s:o, s:o, s:b, s:s, s:o, s:s, s:b, s:n}", "kernel_release",
 		release, "build_id", o->build_id ? json_string(o->build_id) : json_null(),
 		"module_name", mi.name, "patch_version", (json_int_t)pv, "cves", cves, "replaces",
 		replaces ? json_string(replaces) : json_null(), "replace", !o->no_replace,
-		"min_agent_version", o->min_agent_version ?: DEFAULT_MIN_AGENT_VERSION, "created",
-		created, "revoked", 0, "revoked_reason");
+		"min_agent_version", o->min_agent_version ?: DEFAULT_MIN_AGENT_VERSION, "channels",
+		channels, "created", created, "revoked", 0, "revoked_reason");
 	if (!custom)
 		return -ENOMEM;
 	entry = json_pack("{s:I, s:{s:s}, s:o}", "length", (json_int_t)len, "hashes", "sha256", sha,
@@ -603,6 +654,25 @@ int archive_add(struct archive *a, char *const *modules, size_t n_modules,
 	return 0;
 }
 
+
+/* Records role (one entry of it edited in place) as changed, then saves it. */
+static int stage_edited_role(struct archive *a, json_t *role, char err[], size_t errsize)
+{
+	_cleanup_(json_decrefp) json_t *changes = NULL;
+	int r;
+
+	r = changes_load(a, &changes, err, errsize);
+	if (r < 0)
+		return r;
+	r = changes_mark_role(changes, json_get_str(role, "name"));
+	if (r < 0)
+		return r;
+	r = changes_save(a, changes, err, errsize);
+	if (r < 0)
+		return r;
+	return staged_role_save(a, role, err, errsize);
+}
+
 /* ---- remove, revoke ---- */
 
 static int find_staged(struct archive *a, const char *path, json_t **ret_role, char err[],
@@ -675,7 +745,7 @@ int archive_remove(struct archive *a, const char *path, char err[], size_t errsi
 int archive_revoke(struct archive *a, const char *path, const char *reason, char err[],
 		   size_t errsize)
 {
-	_cleanup_(json_decrefp) json_t *role = NULL, *changes = NULL;
+	_cleanup_(json_decrefp) json_t *role = NULL;
 	json_t *custom, *jr;
 	int r;
 
@@ -703,16 +773,84 @@ int archive_revoke(struct archive *a, const char *path, const char *reason, char
 	if (!jr || json_object_set_new(custom, "revoked", json_true()) < 0 ||
 	    json_object_set_new(custom, "revoked_reason", jr) < 0)
 		return -ENOMEM;
-	r = changes_load(a, &changes, err, errsize);
+	return stage_edited_role(a, role, err, errsize);
+}
+
+/* ---- channels ---- */
+
+int archive_promote(struct archive *a, const char *path, char *const *add, char *const *drop,
+		    bool *ret_changed, json_t **ret_channels, char err[], size_t errsize)
+{
+	_cleanup_(json_decrefp) json_t *role = NULL, *list = NULL;
+	json_t *custom;
+	bool changed = false;
+	size_t i;
+	int r;
+
+	if (strv_length(add) == 0 && strv_length(drop) == 0) {
+		snprintf(err, errsize, "invalid request: no channel to add or remove");
+		return -EINVAL;
+	}
+	r = check_channel_names(add, "--channel", err, errsize);
+	if (r >= 0)
+		r = check_channel_names(drop, "--remove-channel", err, errsize);
 	if (r < 0)
 		return r;
-	r = changes_mark_role(changes, json_get_str(role, "name"));
+	for (i = 0; add && add[i]; i++)
+		if (strv_contains(drop, add[i])) {
+			snprintf(err, errsize,
+				 "invalid request: channel '%s' both added and removed", add[i]);
+			return -EINVAL;
+		}
+	r = find_staged(a, path, &role, err, errsize);
 	if (r < 0)
 		return r;
-	r = changes_save(a, changes, err, errsize);
-	if (r < 0)
-		return r;
-	return staged_role_save(a, role, err, errsize);
+	custom = json_object_get(json_object_get(json_object_get(role, "targets"), path), "custom");
+	if (json_is_true(json_object_get(custom, "revoked"))) {
+		snprintf(err, errsize, "'%s' is revoked (%s): its channels stay as they are", path,
+			 json_get_str(custom, "revoked_reason") ?: "no reason");
+		return -EPERM;
+	}
+	list = entry_channels(custom);
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; add && add[i]; i++)
+		if (!channel_list_has(list, add[i])) {
+			if (json_array_append_new(list, json_string(add[i])) < 0)
+				return -ENOMEM;
+			changed = true;
+		}
+	for (i = 0; drop && drop[i]; i++)
+		for (size_t j = 0; j < json_array_size(list); j++)
+			if (streq(json_string_value(json_array_get(list, j)), drop[i])) {
+				json_array_remove(list, j);
+				changed = true;
+				break;
+			}
+	if (json_array_size(list) == 0) {
+		snprintf(err, errsize,
+			 "'%s' would be in no channel: to withdraw it use 'archive revoke' or "
+			 "'archive remove'",
+			 path);
+		return -EINVAL;
+	}
+	if (json_array_size(list) > CHANNELS_MAX) {
+		snprintf(err, errsize, "'%s' would be in %zu channels, at most %d", path,
+			 json_array_size(list), CHANNELS_MAX);
+		return -EINVAL;
+	}
+	if (changed) {
+		if (json_object_set(custom, "channels", list) < 0)
+			return -ENOMEM;
+		r = stage_edited_role(a, role, err, errsize);
+		if (r < 0)
+			return r;
+	}
+	if (ret_changed)
+		*ret_changed = changed;
+	if (ret_channels)
+		*ret_channels = TAKE_PTR(list);
+	return 0;
 }
 
 /* ---- list ---- */

@@ -26,7 +26,8 @@
  * is already there, -EKEYREJECTED a wrong passphrase, -ENOKEY an offline
  * key needed without its passphrase, -EXDEV a module built for another
  * kernel, -EWOULDBLOCK another process holds the archive's lock, -EINVAL a
- * bad argument.  Nothing here logs.  One struct archive per thread.
+ * bad argument, -EPERM a change a revoked target does not take.  Nothing
+ * here logs.  One struct archive per thread.
  */
 #ifndef TUXTAPE_ARCHIVE_H
 #define TUXTAPE_ARCHIVE_H
@@ -120,6 +121,8 @@ struct archive_add_options {
 	const char *replaces;	       /* target path; NULL: the newest non-revoked entry of
 					  the role (any module name), if any */
 	const char *min_agent_version; /* NULL: "0.1.0" */
+	char *const *channels;	       /* NULL-terminated, 1 to CHANNELS_MAX distinct names
+					  (channel.h); NULL: { CHANNEL_DEFAULT } */
 	bool no_replace; /* "replace": false (not a cumulative atomic-replace patch) */
 };
 
@@ -142,6 +145,19 @@ int archive_remove(struct archive *a, const char *path, char err[], size_t errsi
 /* Marks a target revoked with a reason (nodes unload it).  -ENOENT, -EALREADY. */
 int archive_revoke(struct archive *a, const char *path, const char *reason, char err[],
 		   size_t errsize);
+
+/*
+ * Changes the channels a target is published in: adds the names of add, then
+ * drops those of drop (each NULL-terminated or NULL; a target staged before
+ * channels existed is in { CHANNEL_DEFAULT }).  *ret_channels (optional)
+ * gets the resulting list, *ret_changed (optional) whether it differs from
+ * the staged one; no change stages nothing.  Returns 0, -ENOENT (no such
+ * target), -EPERM (the target is revoked), -EINVAL (an invalid name, a name
+ * in both lists, neither list given, a result of no or more than
+ * CHANNELS_MAX channels).
+ */
+int archive_promote(struct archive *a, const char *path, char *const *add, char *const *drop,
+		    bool *ret_changed, json_t **ret_channels, char err[], size_t errsize);
 
 /*
  * The staged targets (of one release or all, sorted by path): an array of

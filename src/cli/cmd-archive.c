@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "channel.h"
 #include "cli.h"
 #include "fileio.h"
 #include "log.h"
@@ -423,6 +424,20 @@ static int verb_init(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* "beta,stable": a target's channels for humans ("stable" when it lists none). */
+static void channels_text(const json_t *custom, struct strbuf *sb)
+{
+	const json_t *list = json_object_get(custom, "channels"), *v;
+	size_t i;
+
+	if (!list) {
+		(void)strbuf_addf(sb, "%s", CHANNEL_DEFAULT);
+		return;
+	}
+	json_array_foreach (list, i, v)
+		(void)strbuf_addf(sb, "%s%s", i ? "," : "", json_string_value(v));
+}
+
 /* ---- add ---- */
 
 static void add_help(void)
@@ -444,6 +459,9 @@ static void add_help(void)
 	      "                           non-revoked one of the kernel release)\n"
 	      "      --min-agent-version V  oldest agent that may load it (default 0.1.0)\n"
 	      "      --no-replace         not a cumulative (atomic replace) livepatch\n"
+	      "      --channel NAME       a channel it is published in (repeatable, at most\n"
+	      "                           16; default: stable only); nodes load only the\n"
+	      "                           targets of the channel they follow\n"
 	      COMMON_HELP
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure (nothing staged), 2 usage, 4 archive locked.\n",
@@ -459,6 +477,7 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 		OPT_REPLACES,
 		OPT_MIN_AGENT,
 		OPT_NO_REPLACE,
+		OPT_CHANNEL,
 	};
 	static const struct option options[] = {
 		COMMON_OPTIONS,
@@ -468,11 +487,12 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 		{ "replaces", required_argument, NULL, OPT_REPLACES },
 		{ "min-agent-version", required_argument, NULL, OPT_MIN_AGENT },
 		{ "no-replace", no_argument, NULL, OPT_NO_REPLACE },
+		{ "channel", required_argument, NULL, OPT_CHANNEL },
 		{},
 	};
 	_cleanup_(archive_freep) struct archive *a = NULL;
 	_cleanup_(json_decrefp) json_t *entries = NULL;
-	_cleanup_strv_free_ char **cves = NULL;
+	_cleanup_strv_free_ char **cves = NULL, **channels = NULL;
 	struct archive_add_options ao = { 0 };
 	struct aopts o = { 0 };
 	char err[1024] = "";
@@ -504,6 +524,10 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_NO_REPLACE:
 			ao.no_replace = true;
 			break;
+		case OPT_CHANNEL:
+			if (strv_push(&channels, optarg) < 0)
+				return log_error_errno(-ENOMEM, "cannot allocate");
+			break;
 		case 'h':
 			add_help();
 			return 0;
@@ -516,6 +540,7 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc - optind > MAX_MODULES)
 		return cli_usage_error("archive", "add", "at most %d modules at once", MAX_MODULES);
 	ao.cves = cves;
+	ao.channels = channels;
 	r = open_archive(ctx, &o, true, &a);
 	if (r < 0)
 		return r;
@@ -529,11 +554,17 @@ static int verb_add(struct cli_ctx *ctx, int argc, char **argv)
 					      ? json_incref(json_array_get(entries, 0))
 					      : json_incref(entries));
 	if (ctx->verbosity >= 0) {
-		json_array_foreach (entries, i, e)
-			printf("staged '%s' (%lld bytes, sha256 %.16s...)\n",
+		json_array_foreach (entries, i, e) {
+			_cleanup_strbuf_ struct strbuf sb;
+
+			strbuf_init(&sb, 0);
+			channels_text(json_object_get(e, "custom"), &sb);
+			printf("staged '%s' (%lld bytes, sha256 %.16s..., channels %s)\n",
 			       json_string_value(json_object_get(e, "path")),
 			       (long long)json_integer_value(json_object_get(e, "length")),
-			       json_string_value(json_object_get(e, "sha256")));
+			       json_string_value(json_object_get(e, "sha256")),
+			       sb.len ? sb.buf : "-");
+		}
 		printf("run 'tuxtape archive publish' to serve %s\n",
 		       json_array_size(entries) == 1 ? "it" : "them");
 	}
@@ -641,15 +672,111 @@ static int verb_revoke(struct cli_ctx *ctx, int argc, char **argv)
 	return target_verb(ctx, argc, argv, true);
 }
 
+/* ---- promote ---- */
+
+static void promote_help(void)
+{
+	fputs("usage: tuxtape archive promote PATH --channel NAME... [OPTIONS]\n"
+	      "       tuxtape archive promote PATH --remove-channel NAME... [OPTIONS]\n"
+	      "\n"
+	      "Change the channels a staged target is published in.  A node loads only\n"
+	      "the targets of the channel it follows ([agent] channel, default stable),\n"
+	      "so a patch can soak in an early channel (edge, beta, candidate) before it\n"
+	      "is promoted to stable.  --channel adds a channel, --remove-channel drops\n"
+	      "one; the target keeps the others and at least one.  A target staged\n"
+	      "before channels existed is in stable.  Takes effect with 'tuxtape\n"
+	      "archive publish'; the patch version is unchanged.  A revoked target is\n"
+	      "refused.  Promoting into a channel it is already in changes nothing.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --channel NAME     add this channel (repeatable)\n"
+	      "      --remove-channel NAME  drop this channel (repeatable)\n" COMMON_HELP
+	      "\n"
+	      "Channel names: 1 to 32 of [a-z0-9_-], starting with a letter or digit.\n"
+	      "Exit codes: 0 ok (also: nothing to change), 1 failure (a revoked target,\n"
+	      "a target left in no channel), 2 usage (a bad channel name), 4 archive\n"
+	      "locked, 5 no such target.\n",
+	      stdout);
+}
+
+static int verb_promote(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_CHANNEL = OPT_FIRST_VERB_OPTION, OPT_REMOVE_CHANNEL };
+	static const struct option options[] = {
+		COMMON_OPTIONS,
+		{ "channel", required_argument, NULL, OPT_CHANNEL },
+		{ "remove-channel", required_argument, NULL, OPT_REMOVE_CHANNEL },
+		{},
+	};
+	_cleanup_(archive_freep) struct archive *a = NULL;
+	_cleanup_(json_decrefp) json_t *list = NULL;
+	_cleanup_strv_free_ char **add = NULL, **drop = NULL;
+	_cleanup_strbuf_ struct strbuf sb;
+	struct aopts o = { 0 };
+	char err[1024] = "";
+	bool changed = false;
+	json_t *v;
+	size_t i;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (common_option(ctx, &o, c))
+			continue;
+		if (c == OPT_CHANNEL || c == OPT_REMOVE_CHANNEL) {
+			if (strv_push(c == OPT_CHANNEL ? &add : &drop, optarg) < 0)
+				return log_error_errno(-ENOMEM, "cannot allocate");
+		} else if (c == 'h') {
+			promote_help();
+			return 0;
+		} else {
+			return cli_usage_error("archive", "promote", "invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("archive", "promote", "expected one target PATH");
+	if (!add && !drop)
+		return cli_usage_error("archive", "promote",
+				       "--channel or --remove-channel is required");
+	r = open_archive(ctx, &o, true, &a);
+	if (r < 0)
+		return r;
+	r = archive_promote(a, argv[optind], add, drop, &changed, &list, err, sizeof(err));
+	if (r == -EINVAL && strncmp(err, "invalid", 7) == 0)
+		return cli_usage_error("archive", "promote", "%s", err);
+	if (r == -ENOENT) {
+		log_error("%s", err);
+		return CLI_RESULT_NOT_FOUND;
+	}
+	if (r < 0)
+		return fail(r, err, "cannot change the target's channels");
+	if (ctx->json)
+		return cli_print_json(json_pack("{s:s, s:O, s:b}", "path", argv[optind],
+						"channels", list, "changed", changed));
+	if (ctx->verbosity < 0)
+		return 0;
+	strbuf_init(&sb, 0);
+	json_array_foreach (list, i, v)
+		(void)strbuf_addf(&sb, "%s%s", i ? ", " : "", json_string_value(v));
+	if (changed)
+		printf("'%s' is now in channels %s; run 'tuxtape archive publish' to serve the "
+		       "change\n",
+		       argv[optind], sb.buf);
+	else
+		printf("'%s' is already in channels %s: nothing to change\n", argv[optind],
+		       sb.buf);
+	return 0;
+}
+
 /* ---- list ---- */
 
 static void list_help(void)
 {
 	fputs("usage: tuxtape archive list [--kernel RELEASE] [OPTIONS]\n"
 	      "\n"
-	      "List the staged targets: path, patch version, CVEs, revocation, and\n"
-	      "whether the served metadata lists them so ('published') or a publish is\n"
-	      "pending.\n"
+	      "List the staged targets: path, patch version, CVEs, revocation, the\n"
+	      "channels they are published in, and whether the served metadata lists\n"
+	      "them so ('published') or a publish is pending.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --kernel RELEASE   only this kernel's role\n" COMMON_HELP "\n"
@@ -709,19 +836,21 @@ static int verb_list(struct cli_ctx *ctx, int argc, char **argv)
 		printf("no targets staged\n");
 		return 0;
 	}
-	printf("%-48s %-10s %-9s %s\n", "PATH", "STATE", "REVOKED", "CVES");
+	printf("%-48s %-10s %-9s %-20s %s\n", "PATH", "STATE", "REVOKED", "CHANNELS", "CVES");
 	json_array_foreach (list, i, e) {
 		json_t *custom = json_object_get(e, "custom"), *cv;
-		_cleanup_strbuf_ struct strbuf sb;
+		_cleanup_strbuf_ struct strbuf sb, ch;
 		size_t j;
 
 		strbuf_init(&sb, 0);
+		strbuf_init(&ch, 0);
 		json_array_foreach (json_object_get(custom, "cves"), j, cv)
 			(void)strbuf_addf(&sb, "%s%s", j ? "," : "", json_string_value(cv));
-		printf("%-48s %-10s %-9s %s\n", json_string_value(json_object_get(e, "path")),
+		channels_text(custom, &ch);
+		printf("%-48s %-10s %-9s %-20s %s\n", json_string_value(json_object_get(e, "path")),
 		       json_is_true(json_object_get(e, "published")) ? "published" : "pending",
 		       json_is_true(json_object_get(custom, "revoked")) ? "revoked" : "-",
-		       sb.len ? sb.buf : "-");
+		       ch.len ? ch.buf : "-", sb.len ? sb.buf : "-");
 	}
 	return 0;
 }
@@ -1080,6 +1209,7 @@ static const struct cli_verb archive_verbs[] = {
 	{ "add", verb_add, "stage livepatch modules as targets of their kernel's role" },
 	{ "remove", verb_remove, "drop a staged target" },
 	{ "revoke", verb_revoke, "mark a target revoked so nodes unload it" },
+	{ "promote", verb_promote, "change the channels a target is published in" },
 	{ "list", verb_list, "list staged targets and whether they are published" },
 	{ "publish", verb_publish, "sign and publish the staged changes" },
 	{ "refresh", verb_refresh, "re-sign metadata near expiry (for cron)" },

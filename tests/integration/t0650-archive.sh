@@ -109,7 +109,7 @@ run 0 "$TUF_CLIENT" --metadata-dir "$MD" init "$A/repository/metadata/1.root.jso
 ok $? "tuxtape-tuf-client: init with 1.root.json and refresh over HTTP"
 run 0 dl "$R/livepatch_net-2.ko" && cmp -s "$TD/$R/livepatch_net-2.ko" "$T/lp2.ko"
 ok $? "the client downloads a module, verified, byte for byte"
-[ "$(jget "$MD/$R.json" 'sorted(d["signed"]["targets"]["'$R'/livepatch_net-2.ko"]["custom"].items())')" = "$(python3 -c "print(sorted({'build_id': '00ff', 'created': '$(jget "$MD/$R.json" 'd["signed"]["targets"]["'$R'/livepatch_net-2.ko"]["custom"]["created"]')', 'cves': [], 'kernel_release': '$R', 'min_agent_version': '0.2.0', 'module_name': 'livepatch_net', 'patch_version': 2, 'replace': True, 'replaces': '$R/livepatch_net-1.ko', 'revoked': False, 'revoked_reason': None}.items()))")" ]
+[ "$(jget "$MD/$R.json" 'sorted(d["signed"]["targets"]["'$R'/livepatch_net-2.ko"]["custom"].items())')" = "$(python3 -c "print(sorted({'build_id': '00ff', 'channels': ['stable'], 'created': '$(jget "$MD/$R.json" 'd["signed"]["targets"]["'$R'/livepatch_net-2.ko"]["custom"]["created"]')', 'cves': [], 'kernel_release': '$R', 'min_agent_version': '0.2.0', 'module_name': 'livepatch_net', 'patch_version': 2, 'replace': True, 'replaces': '$R/livepatch_net-1.ko', 'revoked': False, 'revoked_reason': None}.items()))")" ]
 ok $? "the node's trusted role holds every custom field of the contract"
 
 curl -s -D "$T/h" -o "$T/b" "${URL}metadata/timestamp.json" && grep -qi '^Cache-Control: public, max-age=60' "$T/h" &&
@@ -200,7 +200,7 @@ ok $? "without either: DATA_DIR/archive"
 
 # --- help ------------------------------------------------------------------------------
 run 0 arc --help && grep -q "publish" "$T/out"; ok $? "archive --help lists the verbs"
-for v in init add remove revoke list publish refresh rotate serve; do
+for v in init add remove revoke promote list publish refresh rotate serve; do
 	run 0 arc $v --help && grep -q "usage: tuxtape archive $v" "$T/out" && grep -q "Exit codes" "$T/out" || break
 done
 ok $? "every verb has --help with its exit codes"

@@ -3,8 +3,9 @@
 # tuxtape-agent against a real archive made by `tuxtape archive`, served by
 # `tuxtape archive serve` on loopback and read as a file:// tree.  The node
 # is a prepared root tree with the simulated kernel (--root): nothing is
-# loaded into the host's kernel.  check --dry-run, first load, upgrade
-# (atomic replace), a tampered target and tampered metadata refused with the
+# loaded into the host's kernel.  check --dry-run, first load, a patch of
+# another channel left alone, upgrade once it is promoted (atomic replace),
+# a tampered target and tampered metadata refused with the
 # running patch kept, mirror fallback, revocation, a WARN in the grace period,
 # the boot-loop guard, apply from the cache without network.
 . "$SOURCE_ROOT/tests/integration/lib.sh"
@@ -99,11 +100,27 @@ ok $? "status --json: up to date, lp_one loaded, its CVEs"
 run 0 ag check && grep -q "^up-to-date: running '$R/lp_one-1.ko'" "$T/out"
 ok $? "a second check: nothing new"
 
-# --- upgrade: a newer cumulative patch replaces it -----------------------------------
-# patch versions grow per kernel release: lp_two is version 2
-run 0 tt archive add --archive "$A" "$T/lp2.ko" && run 0 tt archive publish --archive "$A" &&
+# --- channels, then upgrade: a newer cumulative patch replaces it ----------------------
+# patch versions grow per kernel release: lp_two is version 2.  Published only
+# in beta, a node following stable (the default) does not take it.
+run 0 tt archive add --archive "$A" "$T/lp2.ko" --channel beta && run 0 tt archive publish --archive "$A" &&
+	run 0 ag -vv check && grep -q "offer '$R/lp_two-2.ko' (patch version 2): other-channel" "$T/err" &&
+	grep -q "^up-to-date: running '$R/lp_one-1.ko'" "$T/out" && lp lp_one && ! lp lp_two && ! mod lp_two
+ok $? "a newer patch only in beta: a stable node keeps lp_one"
+# promoted to stable: the same patch (same version) reaches the node
+run 0 tt archive promote --archive "$A" "$R/lp_two-2.ko" --channel stable &&
+	run 0 tt archive publish --archive "$A" &&
 	run 0 ag check && lp lp_two && ! lp lp_one && ! mod lp_one && mod lp_two
-ok $? "upgrade: lp_two loaded by atomic replace, lp_one's module unloaded"
+ok $? "promoted to stable: lp_two loaded by atomic replace, lp_one's module unloaded"
+# The first dry run's download (lp_one-1.ko, never recorded) goes once a later dry run
+# has fetched a newer one.
+conf "$T/agent-file.conf" "$FILE_URL"
+"$TUXTAPE_AGENT" --config "$T/agent-file.conf" --state-dir "$T/state" --root "$N" -v check --dry-run \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 3 ] && [ -s "$T/state/cache/$R/lp_two-2.ko" ] && [ ! -e "$T/state/cache/$R/lp_one-1.ko" ] &&
+	grep -q "removed '.*/lp_one-1.ko' (downloaded, never recorded)" "$T/err"
+ok $? "a later check --dry-run keeps only its newest download"
 
 # --- tampering ------------------------------------------------------------------------
 sleep 1

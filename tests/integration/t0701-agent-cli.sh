@@ -53,6 +53,13 @@ ok $? "a bad duration: exit 1"
 printf '[agent]\n[broken\n' >"$T/bad.conf"
 run 1 "$TUXTAPE_AGENT" --config "$T/bad.conf" status && grep -q "line 2: syntax error" "$T/err"
 ok $? "a syntax error: exit 1, line named"
+# The example of docs/agent.md is a configuration the agent accepts, key by key.
+sed -n '/^```ini$/,/^```$/p' "$SOURCE_ROOT/docs/agent.md" | sed '1d;$d' >"$T/doc.conf"
+"$TUXTAPE_AGENT" --config "$T/doc.conf" --state-dir "$T/docstate" --root "$N" status \
+	>"$T/out" 2>"$T/err"
+rc=$?
+grep -q '^channel = ' "$T/doc.conf" && [ "$rc" -ne 1 ] && [ "$rc" -ne 2 ] && ! grep -q "doc.conf" "$T/err"
+ok $? "the configuration example of docs/agent.md is accepted (status exit $rc)"
 run 1 ag check && grep -q "no trusted root in '$S/tuf'" "$T/err"
 ok $? "check without a trusted root: exit 1"
 printf '[archive]\nroot = %s\n[agent]\ngrace_period = 0\n' "$T/agent.conf" >"$T/noroot.conf"

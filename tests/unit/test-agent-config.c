@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "channel.h"
 #include "fileio.h"
 #include "strbuf.h"
 #include "test-lib.h"
@@ -130,8 +131,40 @@ static void test_bad_input(void **state)
 	expect_bad(f, "[agent]\ntransition_timeout = 2h\n", "agent.transition_timeout");
 	expect_bad(f, "[agent]\nauto_apply = maybe\n", "agent.auto_apply = 'maybe'");
 	expect_bad(f, "[agent]\nchannel = Stable!\n", "agent.channel = 'Stable!'");
+	expect_bad(f, "[agent]\nchannel = -beta\n", "agent.channel = '-beta': not a channel name");
+	expect_bad(f, "[agent]\nchannel = a23456789012345678901234567890123\n",
+		   "agent.channel = 'a23456789012345678901234567890123'");
 	expect_bad(f, "[agent]\nstate_dir = var/lib\n", "not an absolute path");
 	expect_bad(f, "[agent]\nreport_url = file:///tmp/r\n", "agent.report_url");
+}
+
+/* The rule agent.channel and the archive's --channel share (src/common/channel.h). */
+static void test_channel_names(void **state)
+{
+	struct fixture *f = *state;
+	struct agent_config *c = NULL;
+	char err[512] = "";
+
+	assert_true(channel_name_valid("stable"));
+	assert_true(channel_name_valid("edge"));
+	assert_true(channel_name_valid("beta_2-eu"));
+	assert_true(channel_name_valid("0day"));
+	assert_true(channel_name_valid("a2345678901234567890123456789012")); /* 32 */
+	assert_false(channel_name_valid("a23456789012345678901234567890123"));
+	assert_false(channel_name_valid(""));
+	assert_false(channel_name_valid(NULL));
+	assert_false(channel_name_valid("-beta"));
+	assert_false(channel_name_valid("_beta"));
+	assert_false(channel_name_valid("Beta"));
+	assert_false(channel_name_valid("be ta"));
+	assert_false(channel_name_valid("beta/x"));
+	assert_false(channel_name_valid("b\xc3\xa9ta"));
+
+	assert_int_equal(load_text(f, "[agent]\nchannel = a2345678901234567890123456789012\n", &c,
+				   err, sizeof(err)),
+			 0);
+	assert_string_equal(c->channel, "a2345678901234567890123456789012");
+	agent_config_free(c);
 }
 
 static void test_durations(void **state)
@@ -158,6 +191,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults_when_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_names, setup, teardown),
 		cmocka_unit_test(test_durations),
 	};
 

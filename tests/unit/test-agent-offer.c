@@ -47,6 +47,9 @@ static void test_parse_good(void **state)
 	assert_true(o.replace);
 	assert_false(o.revoked);
 	assert_int_equal(o.created, 1795845600);
+	/* No custom.channels (published before channels existed): stable. */
+	assert_int_equal(o.n_channels, 1);
+	assert_string_equal(o.channels[0], "stable");
 
 	/* What the cache keeps parses back to the same offer. */
 	assert_int_equal(agent_offer_parse_json(o.target, &o2, err, sizeof(err)), 0);
@@ -110,6 +113,39 @@ static void test_parse_bad(void **state)
 		   "custom.created");
 	expect_bad(p, json_array(), "no custom object");
 
+	/* custom.channels: an array of 1 to 16 distinct channel names. */
+	expect_bad(p, with(custom("lp", 3), "channels", json_string("stable")),
+		   "target '" REL "/lp-3.ko': custom.channels: not an array");
+	expect_bad(p, with(custom("lp", 3), "channels", json_null()),
+		   "custom.channels: not an array");
+	expect_bad(p, with(custom("lp", 3), "channels", json_array()),
+		   "custom.channels: 0 channel names, not 1 to 16");
+	expect_bad(p, with(custom("lp", 3), "channels", json_pack("[s, s]", "beta", "Beta!")),
+		   "custom.channels[1]: 'Beta!' is not a channel name");
+	expect_bad(p, with(custom("lp", 3), "channels", json_pack("[s]", "")),
+		   "custom.channels[0]: '' is not a channel name");
+	expect_bad(p, with(custom("lp", 3), "channels", json_pack("[s]", "-beta")),
+		   "custom.channels[0]: '-beta' is not a channel name");
+	expect_bad(p,
+		   with(custom("lp", 3), "channels",
+			json_pack("[s]", "a23456789012345678901234567890123")),
+		   "custom.channels[0]: 'a23456789012345678901234567890123' is not a channel");
+	expect_bad(p, with(custom("lp", 3), "channels", json_pack("[s, i]", "beta", 7)),
+		   "custom.channels[1]: not a string");
+	expect_bad(p, with(custom("lp", 3), "channels", json_pack("[s, s]", "beta", "beta")),
+		   "custom.channels[1]: 'beta' is listed twice");
+	{
+		json_t *many = json_array();
+		char name[16];
+
+		for (int i = 0; i < 17; i++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			json_array_append_new(many, json_string(name));
+		}
+		expect_bad(p, with(custom("lp", 3), "channels", many),
+			   "custom.channels: 17 channel names, not 1 to 16");
+	}
+
 	/* No sha256 (only another hash): refused, the agent checks the cache with it. */
 	{
 		json_t *hashes = json_pack("{s:s}", "sha512", SHA SHA), *c = custom("lp", 3);
@@ -133,24 +169,29 @@ static void test_judge(void **state)
 	json_object_set_new(c, "min_agent_version", json_string("0.2"));
 	assert_int_equal(parse(REL "/lp-3.ko", c, &o, err, sizeof(err)), 0);
 
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "0.2.0", false),
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "0.2.0", false),
 			 AGENT_OFFER_ELIGIBLE);
-	assert_int_equal(agent_offer_judge(&o, "6.1.0-53-amd64", BUILD_ID, "0.2.0", false),
+	assert_int_equal(agent_offer_judge(&o, "6.1.0-53-amd64", BUILD_ID,
+					   "stable", "0.2.0", false),
 			 AGENT_OFFER_OTHER_KERNEL);
-	assert_int_equal(agent_offer_judge(&o, REL, "00", "0.2.0", false), AGENT_OFFER_BUILD_ID);
+	assert_int_equal(agent_offer_judge(&o, REL, "00", "stable", "0.2.0", false),
+			 AGENT_OFFER_BUILD_ID);
 	/* A node whose build id is unknown does not take a build-specific patch. */
-	assert_int_equal(agent_offer_judge(&o, REL, "", "0.2.0", false), AGENT_OFFER_BUILD_ID);
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "0.1.9", false),
+	assert_int_equal(agent_offer_judge(&o, REL, "", "stable", "0.2.0", false),
+			 AGENT_OFFER_BUILD_ID);
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "0.1.9", false),
 			 AGENT_OFFER_AGENT_TOO_OLD);
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "bogus", false),
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "bogus", false),
 			 AGENT_OFFER_AGENT_TOO_OLD);
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "0.10", false),
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "0.10", false),
 			 AGENT_OFFER_ELIGIBLE);
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "0.2.0", true), AGENT_OFFER_BLOCKED);
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "0.2.0", true),
+			 AGENT_OFFER_BLOCKED);
 	o.revoked = true;
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "0.2.0", true), AGENT_OFFER_REVOKED);
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "0.2.0", true),
+			 AGENT_OFFER_REVOKED);
 	o.replace = false;
-	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "0.2.0", false),
+	assert_int_equal(agent_offer_judge(&o, REL, BUILD_ID, "stable", "0.2.0", false),
 			 AGENT_OFFER_NOT_CUMULATIVE);
 	assert_string_equal(agent_offer_status_to_string(AGENT_OFFER_BUILD_ID),
 			    "build-id-mismatch");
@@ -159,7 +200,76 @@ static void test_judge(void **state)
 
 	/* A null build id fits every build of the release, also an unknown one. */
 	assert_int_equal(parse(REL "/lp-3.ko", custom("lp", 3), &o, err, sizeof(err)), 0);
-	assert_int_equal(agent_offer_judge(&o, REL, "", "0.1.0", false), AGENT_OFFER_ELIGIBLE);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "stable", "0.1.0", false),
+			 AGENT_OFFER_ELIGIBLE);
+	agent_offer_release(&o);
+}
+
+static void test_channels(void **state)
+{
+	struct agent_offer o, o2;
+	char err[256] = "";
+	json_t *c = custom("lp", 3), *many = json_array();
+	char name[16];
+
+	json_object_set_new(c, "channels", json_pack("[s, s]", "beta", "candidate"));
+	assert_int_equal(parse(REL "/lp-3.ko", c, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.n_channels, 2);
+	assert_string_equal(o.channels[0], "beta");
+	assert_string_equal(o.channels[1], "candidate");
+	assert_true(agent_offer_in_channel(&o, "candidate"));
+	assert_false(agent_offer_in_channel(&o, "stable"));
+
+	/* Matching and non-matching channel; NULL is the default, stable. */
+	assert_int_equal(agent_offer_judge(&o, REL, "", "beta", "0.1.0", false),
+			 AGENT_OFFER_ELIGIBLE);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "candidate", "0.1.0", false),
+			 AGENT_OFFER_ELIGIBLE);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "stable", "0.1.0", false),
+			 AGENT_OFFER_OTHER_CHANNEL);
+	assert_int_equal(agent_offer_judge(&o, REL, "", NULL, "0.1.0", false),
+			 AGENT_OFFER_OTHER_CHANNEL);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "bet", "0.1.0", false),
+			 AGENT_OFFER_OTHER_CHANNEL);
+	assert_string_equal(agent_offer_status_to_string(AGENT_OFFER_OTHER_CHANNEL),
+			    "other-channel");
+	/* Release and build id are judged first; a blocked offer of another channel is not
+	 * this node's (blocked) newest; a revoked one is revoked whatever its channel. */
+	assert_int_equal(agent_offer_judge(&o, "6.1.0-53-amd64", "", "stable", "0.1.0", false),
+			 AGENT_OFFER_OTHER_KERNEL);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "stable", "0.1.0", true),
+			 AGENT_OFFER_OTHER_CHANNEL);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "beta", "0.1.0", true),
+			 AGENT_OFFER_BLOCKED);
+	o.revoked = true;
+	assert_int_equal(agent_offer_judge(&o, REL, "", "stable", "0.1.0", false),
+			 AGENT_OFFER_REVOKED);
+	o.revoked = false;
+
+	/* The cache's copy keeps the channels, so apply at boot judges the same way. */
+	assert_int_equal(agent_offer_parse_json(o.target, &o2, err, sizeof(err)), 0);
+	assert_int_equal(o2.n_channels, 2);
+	assert_string_equal(o2.channels[1], "candidate");
+	assert_int_equal(agent_offer_judge(&o2, REL, "", "stable", "0.1.0", false),
+			 AGENT_OFFER_OTHER_CHANNEL);
+	agent_offer_release(&o2);
+	agent_offer_release(&o);
+
+	/* 16 names of 32 characters: the most a target may list. */
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		json_array_append_new(many, json_string(name));
+	}
+	json_array_set_new(many, 15, json_string("a2345678901234567890123456789012"));
+	c = custom("lp", 3);
+	json_object_set_new(c, "channels", many);
+	assert_int_equal(parse(REL "/lp-3.ko", c, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.n_channels, 16);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "a2345678901234567890123456789012",
+					   "0.1.0", false),
+			 AGENT_OFFER_ELIGIBLE);
+	assert_int_equal(agent_offer_judge(&o, REL, "", "c0", "0.1.0", false),
+			 AGENT_OFFER_ELIGIBLE);
 	agent_offer_release(&o);
 }
 
@@ -237,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_judge),
+		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_newest),
 		cmocka_unit_test(test_versions),
 	};

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "channel.h"
 #include "client.h"
 #include "fileio.h"
 #include "metadata.h"
@@ -525,7 +526,7 @@ static void test_add_publish_client(void **state)
 	struct archive_add_options ao = { 0 };
 	char *cves[] = { "CVE-2024-1234", "CVE-2025-40001", NULL };
 	char err[512] = "", *m1, *m2, *plain, *other, *junk, *ts_before, *ts_after;
-	json_t *entries = NULL, *custom;
+	json_t *entries = NULL, *custom, *chans;
 	struct client cl;
 	struct tuf_target *t = NULL;
 	char *local = NULL;
@@ -649,7 +650,11 @@ static void test_add_publish_client(void **state)
 	assert_non_null(json_string_value(json_object_get(custom, "created")));
 	assert_true(json_is_false(json_object_get(custom, "revoked")));
 	assert_true(json_is_null(json_object_get(custom, "revoked_reason")));
-	assert_int_equal(json_object_size(custom), 11);
+	/* published in stable only unless told otherwise */
+	assert_int_equal(json_array_size(json_object_get(custom, "channels")), 1);
+	chans = json_object_get(custom, "channels");
+	assert_string_equal(json_string_value(json_array_get(chans, 0)), "stable");
+	assert_int_equal(json_object_size(custom), 12);
 	r = tuf_client_download_target(cl.c, t, &local, err, sizeof(err));
 	if (r < 0)
 		print_error("download: %s\n", err);
@@ -904,6 +909,256 @@ static void test_bad_state(void **state)
 	free(m);
 }
 
+/* The staged role file of RELEASE, to compare before and after a refused command. */
+static char *read_staged_role(struct fx *f)
+{
+	char *p = NULL, *buf = NULL;
+	size_t len;
+
+	assert_true(asprintf(&p, "%s/staged/roles/%s.json", f->archive, RELEASE) > 0);
+	assert_int_equal(read_file_bounded(p, 0, &buf, &len), 0);
+	free(p);
+	return buf;
+}
+
+static json_t *staged_channels(struct archive *a, const char *path)
+{
+	json_t *list = NULL, *e, *ret = NULL;
+	char err[512] = "";
+	size_t i;
+
+	assert_int_equal(archive_list(a, RELEASE, &list, err, sizeof(err)), 0);
+	json_array_foreach (list, i, e)
+		if (streq(json_string_value(json_object_get(e, "path")), path))
+			ret = json_incref(
+				json_object_get(json_object_get(e, "custom"), "channels"));
+	json_decref(list);
+	return ret;
+}
+
+static void expect_channels(struct archive *a, const char *path, const char *want)
+{
+	json_t *got = staged_channels(a, path), *w = json_loads(want, 0, NULL);
+
+	assert_non_null(w);
+	if (!json_equal(got, w)) {
+		char *g = got ? json_dumps(got, JSON_COMPACT) : NULL;
+
+		fail_msg("channels of '%s': %s, want %s", path, g ? g : "(none)", want);
+	}
+	json_decref(got);
+	json_decref(w);
+}
+
+static void test_channels(void **state)
+{
+	struct fx *f = *state;
+	struct archive_result res = { 0 };
+	struct archive_add_options ao = { 0 };
+	char *beta_edge[] = { "beta", "edge", NULL }, *stable[] = { "stable", NULL };
+	char *beta[] = { "beta", NULL }, *edge[] = { "edge", NULL }, *none[] = { NULL };
+	char err[512] = "", *m1, *m2, *m3, *before, *after, *p;
+	char *many[CHANNELS_MAX + 2];
+	char names[CHANNELS_MAX + 1][8];
+	json_t *entries = NULL, *list = NULL;
+	struct archive *a;
+	struct client cl;
+	struct tuf_target *t = NULL;
+	bool changed = true;
+
+	init_archive(f, TUF_SCHEME_ED25519);
+	m1 = write_module(f->mods, "lp1.ko", "livepatch_c", RELEASE, true, "c1");
+	m2 = write_module(f->mods, "lp2.ko", "livepatch_c", RELEASE, true, "c2");
+	m3 = write_module(f->mods, "lp3.ko", "livepatch_c", RELEASE, true, "c3");
+	a = open_archive(f, PASS);
+	for (size_t i = 0; i <= CHANNELS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%zu", i);
+		many[i] = names[i];
+	}
+	many[CHANNELS_MAX + 1] = NULL;
+
+	/* add: default stable; --channel sets the list */
+	assert_int_equal(archive_add(a, &m1, 1, &ao, NULL, err, sizeof(err)), 0);
+	ao.channels = beta_edge;
+	assert_int_equal(archive_add(a, &m2, 1, &ao, &entries, err, sizeof(err)), 0);
+	list = json_object_get(json_array_get(entries, 0), "custom");
+	/* patch versions are per release, whatever the channels */
+	assert_int_equal(json_integer_value(json_object_get(list, "patch_version")), 2);
+	list = json_object_get(list, "channels");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_array_get(list, 1)), "edge");
+	json_decref(entries);
+	expect_channels(a, RELEASE "/livepatch_c-1.ko", "[\"stable\"]");
+	expect_channels(a, RELEASE "/livepatch_c-2.ko", "[\"beta\", \"edge\"]");
+
+	/* bad --channel lists stage nothing */
+	before = read_staged_role(f);
+	{
+		char *bad[] = { "Beta", NULL }, *dup[] = { "beta", "beta", NULL };
+		char *dash[] = { "-x", NULL }, *empty[] = { "", NULL };
+		char *slash[] = { "a/b", NULL };
+		char *const *cases[] = { bad, dup, dash, empty, slash, many };
+		const char *needles[] = { "invalid channel 'Beta'", "channel 'beta' given twice",
+					  "invalid channel '-x'", "invalid channel ''",
+					  "invalid channel 'a/b'", "17 channels, at most 16" };
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			ao.channels = cases[i];
+			assert_int_equal(archive_add(a, &m3, 1, &ao, NULL, err, sizeof(err)),
+					 -EINVAL);
+			if (!strstr(err, needles[i]))
+				fail_msg("error '%s' lacks '%s'", err, needles[i]);
+		}
+	}
+	after = read_staged_role(f);
+	assert_string_equal(before, after);
+	free(after);
+	ao.channels = NULL;
+
+	/* promote: add a channel, drop one, both in one go; no change stages nothing */
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", stable, edge, &changed,
+					 &list, err, sizeof(err)),
+			 0);
+	assert_true(changed);
+	assert_int_equal(json_array_size(list), 2);
+	json_decref(list);
+	list = NULL;
+	expect_channels(a, RELEASE "/livepatch_c-2.ko", "[\"beta\", \"stable\"]");
+	free(before);
+	before = read_staged_role(f);
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", stable, NULL, &changed,
+					 NULL, err, sizeof(err)),
+			 0);
+	assert_false(changed);
+	after = read_staged_role(f);
+	assert_string_equal(before, after);
+	free(after);
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", NULL, edge, &changed, NULL,
+					 err, sizeof(err)),
+			 0);
+	assert_false(changed);
+
+	/* refusals, each with its errno and message, the staged state unchanged */
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-9.ko", stable, NULL, NULL, NULL,
+					 err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "no target '" RELEASE "/livepatch_c-9.ko' is staged"));
+	assert_int_equal(archive_promote(a, "6.1.0-1-amd64/x-1.ko", stable, NULL, NULL, NULL, err,
+					 sizeof(err)),
+			 -ENOENT);
+	assert_int_equal(archive_promote(a, "nonsense", stable, NULL, NULL, NULL, err, sizeof(err)),
+			 -ENOENT);
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", NULL, NULL, NULL, NULL,
+					 err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "no channel to add or remove"));
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", none, none, NULL, NULL,
+					 err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", beta, beta, NULL, NULL,
+					 err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "channel 'beta' both added and removed"));
+	{
+		char *bad[] = { "Stable!", NULL };
+
+		assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", bad, NULL, NULL,
+						 NULL, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "invalid channel 'Stable!' in --channel"));
+		assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", NULL, bad, NULL,
+						 NULL, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "invalid channel 'Stable!' in --remove-channel"));
+	}
+	{
+		char *both[] = { "beta", "stable", NULL };
+
+		assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", NULL, both, NULL,
+						 NULL, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "would be in no channel"));
+	}
+	/* [beta, stable] and 15 more would be 17 */
+	many[CHANNELS_MAX - 1] = NULL;
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", many, NULL, NULL, NULL,
+					 err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "would be in 17 channels, at most 16"));
+	many[CHANNELS_MAX - 1] = names[CHANNELS_MAX - 1];
+	after = read_staged_role(f);
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+
+	/* a revoked target stays where it is */
+	assert_int_equal(archive_revoke(a, RELEASE "/livepatch_c-1.ko", "bad", err, sizeof(err)),
+			 0);
+	before = read_staged_role(f);
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-1.ko", beta, NULL, NULL, NULL,
+					 err, sizeof(err)),
+			 -EPERM);
+	assert_non_null(strstr(err, "'" RELEASE "/livepatch_c-1.ko' is revoked (bad)"));
+	after = read_staged_role(f);
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+
+	/* nodes see the channels in the signed metadata */
+	publish_ok(a, &res);
+	archive_result_release(&res);
+	client_new(f, &cl);
+	assert_int_equal(client_refresh(f, &cl), 0);
+	assert_int_equal(tuf_client_find_target(cl.c, RELEASE "/livepatch_c-2.ko", &t, err,
+						sizeof(err)),
+			 0);
+	list = json_object_get(t->custom, "channels");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_array_get(list, 0)), "beta");
+	assert_string_equal(json_string_value(json_array_get(list, 1)), "stable");
+	tuf_target_free(t);
+	client_release(&cl);
+
+	/* a target staged before channels existed counts as stable; promote writes the list */
+	assert_true(asprintf(&p, "%s/staged/roles/%s.json", f->archive, RELEASE) > 0);
+	{
+		json_t *role = json_load_file(p, 0, NULL), *custom;
+
+		custom = json_object_get(json_object_get(json_object_get(role, "targets"),
+							 RELEASE "/livepatch_c-2.ko"),
+					 "custom");
+		assert_int_equal(json_object_del(custom, "channels"), 0);
+		assert_int_equal(json_dump_file(role, p, 0), 0);
+		json_decref(role);
+	}
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", beta, NULL, &changed, NULL,
+					 err, sizeof(err)),
+			 0);
+	assert_true(changed);
+	expect_channels(a, RELEASE "/livepatch_c-2.ko", "[\"stable\", \"beta\"]");
+
+	/* a malformed list in the staged state is refused as corrupt */
+	{
+		json_t *role = json_load_file(p, 0, NULL), *custom;
+
+		custom = json_object_get(json_object_get(json_object_get(role, "targets"),
+							 RELEASE "/livepatch_c-2.ko"),
+					 "custom");
+		assert_int_equal(json_object_set_new(custom, "channels", json_array()), 0);
+		assert_int_equal(json_dump_file(role, p, 0), 0);
+		json_decref(role);
+	}
+	assert_int_equal(archive_promote(a, RELEASE "/livepatch_c-2.ko", beta, NULL, NULL, NULL,
+					 err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "target '" RELEASE "/livepatch_c-2.ko'"));
+	free(p);
+	archive_free(a);
+	free(m1);
+	free(m2);
+	free(m3);
+}
+
 static void test_online_encrypted(void **state)
 {
 	struct fx *f = *state;
@@ -951,6 +1206,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_publish_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_rotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_online_encrypted, setup, teardown),
 	};
 
