@@ -711,7 +711,7 @@ static int verb_promote(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(archive_freep) struct archive *a = NULL;
 	_cleanup_(json_decrefp) json_t *list = NULL;
 	_cleanup_strv_free_ char **add = NULL, **drop = NULL;
-	_cleanup_strbuf_ struct strbuf sb;
+	_cleanup_strbuf_ struct strbuf sb = { 0 };
 	struct aopts o = { 0 };
 	char err[1024] = "";
 	bool changed = false;
