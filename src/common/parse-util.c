@@ -143,16 +143,30 @@ void format_timestamp(int64_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void vformat_error(char *reterr, size_t errsize, const char *fmt, va_list ap)
+{
+	if (reterr && errsize)
+		vsnprintf(reterr, errsize, fmt, ap);
+}
+
 int parse_error(char *reterr, size_t errsize, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (reterr && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	vformat_error(reterr, errsize, fmt, ap);
+	va_end(ap);
 	return -EBADMSG;
+}
+
+int error_message(char *reterr, size_t errsize, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat_error(reterr, errsize, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 /* Howard Hinnant's days_from_civil: eras of 400 years, March-based years. */

@@ -24,6 +24,9 @@ int64_t civil_days(int64_t year, unsigned month, unsigned day);
  */
 int parse_error(char *reterr, size_t errsize, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with the negative errno r to return ("return error_message(err, n, -EPERM, ...)"). */
+int error_message(char *reterr, size_t errsize, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void format_timestamp(int64_t t, char *buf, size_t size);
 

@@ -34,19 +34,6 @@
 
 extern char **environ;
 
-static int fail(char *reterr, size_t errsize, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *reterr, size_t errsize, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 static void *mfree(void *p)
 {
 	free(p);
@@ -413,10 +400,9 @@ int debian_release_check(const char *release, char *reterr, size_t errsize)
 			goto bad;
 	return 0;
 bad:
-	return fail(reterr, errsize, -EINVAL,
-		    "'%s' is not a Debian kernel release (expected X.Y.Z-ABI-FLAVOUR such as "
-		    "'6.1.0-54-amd64')",
-		    release ? release : "(null)");
+	return error_message(reterr, errsize, -EINVAL,
+			     "'%s' is not a Debian kernel release (expected X.Y.Z-ABI-FLAVOUR such as " "'6.1.0-54-amd64')",
+			     release ? release : "(null)");
 }
 
 /* dpkg's order: '~' sorts before everything, even the end; letters before other characters. */
@@ -614,8 +600,8 @@ int debian_packages_parse(const char *text, size_t len, struct debian_package **
 	int r;
 
 	if (len > APT_SHOW_MAX)
-		return fail(reterr, errsize, -EFBIG, "apt-cache output larger than %u bytes",
-			    APT_SHOW_MAX);
+		return error_message(reterr, errsize, -EFBIG,
+				     "apt-cache output larger than %u bytes", APT_SHOW_MAX);
 	for (;;) {
 		const char *eol = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 		const char *line_end = eol ? eol : end;
@@ -721,17 +707,17 @@ static int apt_show(char *const *names, struct debian_package ***ret, char *rete
 	r = run(argv.v, NULL, NULL, APT_SHOW_MAX, &res);
 	vec_release(&argv);
 	if (r < 0)
-		return fail(reterr, errsize, r == -EFBIG ? r : -EIO, "apt-cache show %s failed: %s",
-			    names[0], errno_to_string(r));
+		return error_message(reterr, errsize, r == -EFBIG ? r : -EIO,
+				     "apt-cache show %s failed: %s", names[0], errno_to_string(r));
 	if (!status_ok(res.status[0])) {
 		summarize(&res, res.status[0], why, sizeof(why));
-		return fail(reterr, errsize,
-			    strstr(res.err.buf, "No packages found") ? -ENOENT : -EIO,
-			    "apt-cache show %s failed: %s", names[0], why);
+		return error_message(reterr, errsize,
+				     strstr(res.err.buf, "No packages found") ? -ENOENT : -EIO,
+				     "apt-cache show %s failed: %s", names[0], why);
 	}
 	r = debian_packages_parse(res.out.buf, res.out.len, ret, perr, sizeof(perr));
 	if (r < 0)
-		return fail(reterr, errsize, r, "apt-cache show %s: %s", names[0], perr);
+		return error_message(reterr, errsize, r, "apt-cache show %s: %s", names[0], perr);
 	return 0;
 oom:
 	vec_release(&argv);
@@ -975,8 +961,9 @@ static int download(const struct debian_package *pkg, const char *cache_dir, con
 		return -ENOMEM;
 	r = make_tmpdir(cache_dir, &tmp);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create a download directory in '%s': %s",
-			    cache_dir, errno_to_string(r));
+		return error_message(reterr, errsize, r,
+				     "cannot create a download directory in '%s': %s", cache_dir,
+				     errno_to_string(r));
 
 	log_debug("apt-get download %s in '%s'", spec, tmp);
 	{
@@ -985,8 +972,8 @@ static int download(const struct debian_package *pkg, const char *cache_dir, con
 		r = run(argv, NULL, tmp, 0, &res);
 	}
 	if (r < 0)
-		return fail(reterr, errsize, -EIO, "apt-get download %s failed: %s", spec,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, -EIO, "apt-get download %s failed: %s", spec,
+				     errno_to_string(r));
 	if (!status_ok(res.status[0])) {
 		summarize(&res, res.status[0], why, sizeof(why));
 		r = strstr(res.err.buf, "Unable to locate package") ||
@@ -994,14 +981,15 @@ static int download(const struct debian_package *pkg, const char *cache_dir, con
 				    strstr(res.err.buf, "Can't select")
 			    ? -ENOENT
 			    : -EIO;
-		return fail(reterr, errsize, r, "apt-get download %s failed: %s", spec, why);
+		return error_message(reterr, errsize, r, "apt-get download %s failed: %s", spec,
+				     why);
 	}
 
 	if (asprintf(&prefix, "%s_", pkg->name) < 0)
 		return -ENOMEM;
 	d = opendir(tmp);
 	if (!d)
-		return fail(reterr, errsize, -errno, "cannot read '%s'", tmp);
+		return error_message(reterr, errsize, -errno, "cannot read '%s'", tmp);
 	while ((de = readdir(d)))
 		if (has_prefix(de->d_name, prefix) && has_suffix(de->d_name, ".deb")) {
 			got = strdup(de->d_name);
@@ -1009,8 +997,8 @@ static int download(const struct debian_package *pkg, const char *cache_dir, con
 		}
 	closedir(d);
 	if (!got)
-		return fail(reterr, errsize, -EIO, "apt-get download %s left no .deb in '%s'",
-			    spec, tmp);
+		return error_message(reterr, errsize, -EIO,
+				     "apt-get download %s left no .deb in '%s'", spec, tmp);
 
 	{
 		_cleanup_free_ char *src = path_join(tmp, got);
@@ -1019,16 +1007,16 @@ static int download(const struct debian_package *pkg, const char *cache_dir, con
 			return -ENOMEM;
 		r = verify_deb(src, pkg);
 		if (r == -EBADMSG)
-			return fail(reterr, errsize, r,
-				    "apt-get download %s: '%s' does not match %s", spec, got,
-				    pkg->sha256 ? "the size and SHA256 of apt-cache show"
-						: "dpkg-deb --info");
+			return error_message(reterr, errsize, r,
+					     "apt-get download %s: '%s' does not match %s", spec,
+					     got,
+					     pkg->sha256 ? "the size and SHA256 of apt-cache show" : "dpkg-deb --info");
 		if (r < 0)
-			return fail(reterr, errsize, r, "cannot verify '%s': %s", src,
-				    errno_to_string(r));
+			return error_message(reterr, errsize, r, "cannot verify '%s': %s", src,
+					     errno_to_string(r));
 		if (rename(src, dest) < 0)
-			return fail(reterr, errsize, -errno, "cannot rename '%s' to '%s': %m", src,
-				    dest);
+			return error_message(reterr, errsize, -errno,
+					     "cannot rename '%s' to '%s': %m", src, dest);
 	}
 	(void)fsync_dir(cache_dir);
 	*ret_path = TAKE_PTR(dest);
@@ -1045,12 +1033,12 @@ int debian_deb_fetch(const struct debian_package *pkg, const char *cache_dir, un
 	if (!pkg || !pkg->name || !valid_package_name(pkg->name) ||
 	    (pkg->version && !valid_version(pkg->version)) ||
 	    (pkg->architecture && !valid_arch(pkg->architecture)) || !cache_dir)
-		return fail(reterr, errsize, -EINVAL, "invalid package '%s'",
-			    pkg && pkg->name ? pkg->name : "(null)");
+		return error_message(reterr, errsize, -EINVAL, "invalid package '%s'",
+				     pkg && pkg->name ? pkg->name : "(null)");
 	r = mkdir_p(cache_dir, 0755);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create '%s': %s", cache_dir,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot create '%s': %s", cache_dir,
+				     errno_to_string(r));
 
 	if (pkg->version && pkg->architecture) {
 		path = deb_cache_path(cache_dir, pkg);
@@ -1066,18 +1054,19 @@ int debian_deb_fetch(const struct debian_package *pkg, const char *cache_dir, un
 			/* A later download renames over it anyway; offline it must not be used. */
 			log_debug("cached '%s' does not verify, removing it", path);
 			if (unlink(path) < 0 && errno != ENOENT)
-				return fail(reterr, errsize, -errno, "cannot remove '%s': %m",
-					    path);
+				return error_message(reterr, errsize, -errno,
+						     "cannot remove '%s': %m", path);
 			removed = true;
 		} else if (r != -ENOENT)
-			return fail(reterr, errsize, r, "cannot verify '%s': %s", path,
-				    errno_to_string(r));
+			return error_message(reterr, errsize, r, "cannot verify '%s': %s", path,
+					     errno_to_string(r));
 	}
 	if (flags & DEBIAN_FETCH_OFFLINE)
-		return fail(reterr, errsize, -ENETUNREACH,
-			    "%s%s%s is not in the cache '%s'%s and downloads are disabled",
-			    pkg->name, pkg->version ? "=" : "", pkg->version ? pkg->version : "",
-			    cache_dir, removed ? " (a corrupted copy was removed)" : "");
+		return error_message(reterr, errsize, -ENETUNREACH,
+				     "%s%s%s is not in the cache '%s'%s and downloads are disabled",
+				     pkg->name, pkg->version ? "=" : "",
+				     pkg->version ? pkg->version : "", cache_dir,
+				     removed ? " (a corrupted copy was removed)" : "");
 	return download(pkg, cache_dir, path, ret_path, reterr, errsize);
 }
 
@@ -1087,8 +1076,8 @@ static int check_deb_arg(const char *deb, char *reterr, size_t errsize)
 {
 	/* dpkg-deb would take "-x.deb" for an option */
 	if (!deb || !*deb || deb[0] == '-')
-		return fail(reterr, errsize, -EINVAL, "bad package path '%s'",
-			    deb ? deb : "(null)");
+		return error_message(reterr, errsize, -EINVAL, "bad package path '%s'",
+				     deb ? deb : "(null)");
 	return 0;
 }
 
@@ -1105,17 +1094,18 @@ int debian_deb_version(const char *deb, char **ret, char *reterr, size_t errsize
 		return r;
 	r = run(argv, NULL, NULL, SMALL_OUT_MAX, &res);
 	if (r < 0)
-		return fail(reterr, errsize, r == -EFBIG ? -EBADMSG : r,
-			    "dpkg-deb -f '%s' Version failed: %s", deb, errno_to_string(r));
+		return error_message(reterr, errsize, r == -EFBIG ? -EBADMSG : r,
+				     "dpkg-deb -f '%s' Version failed: %s", deb,
+				     errno_to_string(r));
 	if (!status_ok(res.status[0])) {
 		summarize(&res, res.status[0], why, sizeof(why));
-		return fail(reterr, errsize, -EBADMSG, "dpkg-deb -f '%s' Version failed: %s", deb,
-			    why);
+		return error_message(reterr, errsize, -EBADMSG,
+				     "dpkg-deb -f '%s' Version failed: %s", deb, why);
 	}
 	strbuf_rtrim(&res.out);
 	if (!valid_version(res.out.buf))
-		return fail(reterr, errsize, -EBADMSG, "'%s' has a bad Version '%s'", deb,
-			    res.out.buf);
+		return error_message(reterr, errsize, -EBADMSG, "'%s' has a bad Version '%s'", deb,
+				     res.out.buf);
 	v = strbuf_detach(&res.out, NULL);
 	if (!v)
 		return -ENOMEM;
@@ -1138,13 +1128,14 @@ int debian_deb_list(const char *deb, char ***ret, char *reterr, size_t errsize)
 		return r;
 	r = run(argv1, argv2, NULL, LIST_MAX, &res);
 	if (r < 0)
-		return fail(reterr, errsize, r, "listing '%s' failed: %s", deb,
-			    r == -EFBIG ? "listing too large" : errno_to_string(r));
+		return error_message(reterr, errsize, r, "listing '%s' failed: %s", deb,
+				     r == -EFBIG ? "listing too large" : errno_to_string(r));
 	for (int i = 0; i < 2; i++)
 		if (!status_ok(res.status[i])) {
 			summarize(&res, res.status[i], why, sizeof(why));
-			return fail(reterr, errsize, -EBADMSG, "%s '%s' failed: %s",
-				    i == 0 ? "dpkg-deb --fsys-tarfile" : "tar -t of", deb, why);
+			return error_message(reterr, errsize, -EBADMSG, "%s '%s' failed: %s",
+					     i == 0 ? "dpkg-deb --fsys-tarfile" : "tar -t of", deb,
+					     why);
 		}
 	for (p = res.out.buf; *p;) {
 		const char *eol = strchrnul(p, '\n');
@@ -1155,8 +1146,9 @@ int debian_deb_list(const char *deb, char ***ret, char *reterr, size_t errsize)
 		if (eol > s) {
 			if (v.n >= LIST_ENTRIES_MAX) {
 				vec_release(&v);
-				return fail(reterr, errsize, -EFBIG, "'%s' has more than %u files",
-					    deb, LIST_ENTRIES_MAX);
+				return error_message(reterr, errsize, -EFBIG,
+						     "'%s' has more than %u files", deb,
+						     LIST_ENTRIES_MAX);
 			}
 			r = vec_consume(&v, strndup(s, (size_t)(eol - s)));
 			if (r < 0) {
@@ -1259,7 +1251,7 @@ int debian_deb_extract(const char *deb, const char *dir, char *const *members, c
 		char *a = NULL;
 
 		if ((*m)[0] == '/' || strstr(*m, "..")) {
-			r = fail(reterr, errsize, -EINVAL, "refusing to extract '%s'", *m);
+			r = error_message(reterr, errsize, -EINVAL, "refusing to extract '%s'", *m);
 			goto out;
 		}
 		/* dpkg-deb --build writes every member as "./path" */
@@ -1270,21 +1262,21 @@ int debian_deb_extract(const char *deb, const char *dir, char *const *members, c
 	}
 	r = run(argv1, argv2.v, NULL, 0, &res);
 	if (r < 0) {
-		r = fail(reterr, errsize, r, "extracting from '%s' failed: %s", deb,
-			 errno_to_string(r));
+		r = error_message(reterr, errsize, r, "extracting from '%s' failed: %s", deb,
+				  errno_to_string(r));
 		goto out;
 	}
 	if (!status_ok(res.status[1])) {
 		summarize(&res, res.status[1], why, sizeof(why));
-		r = fail(reterr, errsize,
-			 strstr(res.err.buf, "Not found in archive") ? -ENOENT : -EBADMSG,
-			 "tar -x from '%s' failed: %s", deb, why);
+		r = error_message(reterr, errsize,
+				  strstr(res.err.buf, "Not found in archive") ? -ENOENT : -EBADMSG,
+				  "tar -x from '%s' failed: %s", deb, why);
 		goto out;
 	}
 	if (!status_ok(res.status[0])) {
 		summarize(&res, res.status[0], why, sizeof(why));
-		r = fail(reterr, errsize, -EBADMSG, "dpkg-deb --fsys-tarfile '%s' failed: %s", deb,
-			 why);
+		r = error_message(reterr, errsize, -EBADMSG,
+				  "dpkg-deb --fsys-tarfile '%s' failed: %s", deb, why);
 		goto out;
 	}
 	r = 0;
@@ -1361,14 +1353,15 @@ static int publish_dir(const char *tmp, const char *final, char *reterr, size_t 
 		*slash = '\0';
 	r = mkdir_p(parent, 0755);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create '%s': %s", parent,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot create '%s': %s", parent,
+				     errno_to_string(r));
 	if (chmod(tmp, 0755) < 0)
-		return fail(reterr, errsize, -errno, "cannot chmod '%s': %m", tmp);
+		return error_message(reterr, errsize, -errno, "cannot chmod '%s': %m", tmp);
 	if (rename(tmp, final) < 0) {
 		if ((errno == ENOTEMPTY || errno == EEXIST) && is_dir(final))
 			return 0;
-		return fail(reterr, errsize, -errno, "cannot rename '%s' to '%s': %m", tmp, final);
+		return error_message(reterr, errsize, -errno, "cannot rename '%s' to '%s': %m", tmp,
+				     final);
 	}
 	(void)fsync_dir(parent);
 	return 0;
@@ -1444,8 +1437,8 @@ static int unpack_image(const char *deb, const char *release, const char *cache_
 	    asprintf(&map, "boot/System.map-%s", release) < 0)
 		return -ENOMEM;
 	if (!strv_contains(paths, config) || !strv_contains(paths, map))
-		return fail(reterr, errsize, -ENOENT, "'%s' has no %s", deb,
-			    strv_contains(paths, config) ? map : config);
+		return error_message(reterr, errsize, -ENOENT, "'%s' has no %s", deb,
+				     strv_contains(paths, config) ? map : config);
 	r = builtin_member(paths, release, &builtin);
 	if (r < 0)
 		return r;
@@ -1458,8 +1451,8 @@ static int unpack_image(const char *deb, const char *release, const char *cache_
 
 	r = make_tmpdir(cache_dir, &tmp);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create a directory in '%s': %s", cache_dir,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot create a directory in '%s': %s",
+				     cache_dir, errno_to_string(r));
 	r = debian_deb_extract(deb, tmp, members, reterr, errsize);
 	if (r < 0)
 		return r;
@@ -1469,8 +1462,8 @@ static int unpack_image(const char *deb, const char *release, const char *cache_
 		if (!p)
 			return -ENOMEM;
 		if (!is_regular(p))
-			return fail(reterr, errsize, -EBADMSG, "'%s' in '%s' is not a regular file",
-				    *m, deb);
+			return error_message(reterr, errsize, -EBADMSG,
+					     "'%s' in '%s' is not a regular file", *m, deb);
 	}
 	for (char **m = modules; *m; m++)
 		if (strbuf_adds(&sb, *m) < 0 || strbuf_addch(&sb, '\n') < 0)
@@ -1480,7 +1473,8 @@ static int unpack_image(const char *deb, const char *release, const char *cache_
 		return -ENOMEM;
 	r = write_file_atomic(list, sb.buf, sb.len, 0644);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot write '%s': %s", list, errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot write '%s': %s", list,
+				     errno_to_string(r));
 	return publish_dir(tmp, final, reterr, errsize);
 }
 
@@ -1565,8 +1559,9 @@ static int fetch_image(struct debian_kernel *k, struct debian_package **apt, con
 		if (r < 0)
 			return r;
 		if (pkg->version && !streq(version, pkg->version))
-			return fail(reterr, errsize, -EBADMSG, "'%s' has version %s, expected %s",
-				    deb, version, pkg->version);
+			return error_message(reterr, errsize, -EBADMSG,
+					     "'%s' has version %s, expected %s", deb, version,
+					     pkg->version);
 		free(xdir);
 		xdir = extract_path(cache_dir, pkg->name, version);
 		if (!xdir)
@@ -1591,15 +1586,16 @@ static int fetch_image(struct debian_kernel *k, struct debian_package **apt, con
 	    !(list = path_join(xdir, "modules.list")))
 		return -ENOMEM;
 	if (!is_regular(k->config_path) || !is_regular(k->system_map_path))
-		return fail(reterr, errsize, -ENOENT, "'%s' lacks boot/config-%s or System.map",
-			    xdir, k->release);
+		return error_message(reterr, errsize, -ENOENT,
+				     "'%s' lacks boot/config-%s or System.map", xdir, k->release);
 	r = placeholder_map(k);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot read '%s': %s", k->system_map_path,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot read '%s': %s", k->system_map_path,
+				     errno_to_string(r));
 	r = read_lines(list, &k->modules);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot read '%s': %s", list, errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot read '%s': %s", list,
+				     errno_to_string(r));
 	for (int i = 0; i < 2 && !builtin; i++) {
 		if (asprintf(&builtin, "%s/%slib/modules/%s/modules.builtin", xdir,
 			     i ? "usr/" : "", k->release) < 0)
@@ -1610,8 +1606,8 @@ static int fetch_image(struct debian_kernel *k, struct debian_package **apt, con
 	if (builtin) {
 		r = read_lines(builtin, &k->builtin);
 		if (r < 0)
-			return fail(reterr, errsize, r, "cannot read '%s': %s", builtin,
-				    errno_to_string(r));
+			return error_message(reterr, errsize, r, "cannot read '%s': %s", builtin,
+					     errno_to_string(r));
 	} else {
 		k->builtin = calloc(1, sizeof(char *));
 		if (!k->builtin)
@@ -1708,14 +1704,15 @@ static int fetch_headers(struct debian_kernel *k, struct debian_package **apt,
 		if (merely_missing(r))
 			return warn(k, "%s", why);
 		if (r < 0)
-			return fail(reterr, errsize, r, "%s", why);
+			return error_message(reterr, errsize, r, "%s", why);
 		r = debian_deb_list(deb, &paths, reterr, errsize);
 		if (r < 0)
 			return r;
 		r = make_tmpdir(cache_dir, &tmp);
 		if (r < 0)
-			return fail(reterr, errsize, r, "cannot create a directory in '%s': %s",
-				    cache_dir, errno_to_string(r));
+			return error_message(reterr, errsize, r,
+					     "cannot create a directory in '%s': %s", cache_dir,
+					     errno_to_string(r));
 		if (strv_contains(paths, symvers)) {
 			r = debian_deb_extract(deb, tmp, members, reterr, errsize);
 			if (r < 0)
@@ -1764,7 +1761,7 @@ static int fetch_headers(struct debian_kernel *k, struct debian_package **apt,
 		return warn(k, "%s%s", *why ? why : common_name,
 			    *why ? "" : " is neither in the archive nor in the cache");
 	if (r < 0)
-		return fail(reterr, errsize, r, "%s", why);
+		return error_message(reterr, errsize, r, "%s", why);
 	return 0;
 }
 
@@ -1840,7 +1837,7 @@ static int fetch_source(struct debian_kernel *k, struct debian_package **apt,
 	if (merely_missing(r))
 		return warn(k, "%s", why);
 	if (r < 0)
-		return fail(reterr, errsize, r, "%s", why);
+		return error_message(reterr, errsize, r, "%s", why);
 	return 0;
 }
 
@@ -1897,11 +1894,11 @@ int debian_kernel_fetch(const char *release, const char *cache_dir, unsigned fla
 	if (r < 0)
 		return r;
 	if (strempty(cache_dir))
-		return fail(reterr, errsize, -EINVAL, "no cache directory");
+		return error_message(reterr, errsize, -EINVAL, "no cache directory");
 	r = mkdir_p(cache_dir, 0755);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create '%s': %s", cache_dir,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot create '%s': %s", cache_dir,
+				     errno_to_string(r));
 	k = calloc(1, sizeof(*k));
 	if (!k || !(k->release = strdup(release)) || !(k->warnings = calloc(1, sizeof(char *))))
 		return -ENOMEM;
@@ -1977,7 +1974,7 @@ static int source_deb(const struct debian_kernel *k, const char *name, const cha
 	/* apt's entry carries the SHA256; without it only dpkg-deb --info can vouch for a file */
 	r = apt_show(names, &apt, why, sizeof(why));
 	if (r < 0 && r != -ENOENT)
-		return fail(reterr, errsize, r, "%s", why);
+		return error_message(reterr, errsize, r, "%s", why);
 	for (struct debian_package **p = apt; p && *p; p++)
 		if (streq((*p)->name, name) &&
 		    debian_version_compare((*p)->version, k->source_version) == 0) {
@@ -1989,9 +1986,9 @@ static int source_deb(const struct debian_kernel *k, const char *name, const cha
 	if (!pkg) {
 		r = cache_scan(cache_dir, name, k->source_version, &pkg);
 		if (r == -ENOENT)
-			return fail(reterr, errsize, -ENOENT,
-				    "%s=%s is neither in the archive nor in the cache", name,
-				    k->source_version);
+			return error_message(reterr, errsize, -ENOENT,
+					     "%s=%s is neither in the archive nor in the cache",
+					     name, k->source_version);
 		if (r < 0)
 			return r;
 	}
@@ -2005,14 +2002,13 @@ static int check_free_space(const char *dir, char *reterr, size_t errsize)
 	unsigned long long avail;
 
 	if (statvfs(dir, &sv) < 0)
-		return fail(reterr, errsize, -errno, "cannot check the free space in '%s': %m",
-			    dir);
+		return error_message(reterr, errsize, -errno,
+				     "cannot check the free space in '%s': %m", dir);
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
 	if (avail < DEBIAN_SOURCE_MIN_FREE)
-		return fail(reterr, errsize, -ENOSPC,
-			    "not unpacking the kernel source in '%s': %llu MiB free, %llu MiB "
-			    "needed",
-			    dir, avail >> 20, DEBIAN_SOURCE_MIN_FREE >> 20);
+		return error_message(reterr, errsize, -ENOSPC,
+				     "not unpacking the kernel source in '%s': %llu MiB free, %llu MiB " "needed",
+				     dir, avail >> 20, DEBIAN_SOURCE_MIN_FREE >> 20);
 	return 0;
 }
 
@@ -2092,18 +2088,19 @@ static int check_source_makefile(const char *top, const char *version, char *ret
 	if (r < 0)
 		return r;
 	if (!is_regular(makefile))
-		return fail(reterr, errsize, -EBADMSG, "the unpacked tree has no Makefile");
+		return error_message(reterr, errsize, -EBADMSG,
+				     "the unpacked tree has no Makefile");
 	r = read_file_bounded(makefile, SOURCE_MAKEFILE_MAX, &text, &len);
 	if (r < 0)
-		return fail(reterr, errsize, r == -EFBIG ? -EBADMSG : r, "cannot read '%s': %s",
-			    makefile, errno_to_string(r));
+		return error_message(reterr, errsize, r == -EFBIG ? -EBADMSG : r,
+				     "cannot read '%s': %s", makefile, errno_to_string(r));
 	have = makefile_version(text);
 	if (!have)
-		return fail(reterr, errsize, -EBADMSG,
-			    "the Makefile has no VERSION, PATCHLEVEL and SUBLEVEL");
+		return error_message(reterr, errsize, -EBADMSG,
+				     "the Makefile has no VERSION, PATCHLEVEL and SUBLEVEL");
 	if (!streq(have, upstream))
-		return fail(reterr, errsize, -EBADMSG, "the Makefile is of Linux %s, not %s", have,
-			    upstream);
+		return error_message(reterr, errsize, -EBADMSG,
+				     "the Makefile is of Linux %s, not %s", have, upstream);
 	return 0;
 }
 
@@ -2124,11 +2121,11 @@ static int unpack_source(const char *deb, const char *name, const char *version,
 
 	r = debian_deb_version(deb, &dv, why, sizeof(why));
 	if (r < 0)
-		return fail(reterr, errsize, r, "reading the version of the source package: %s",
-			    why);
+		return error_message(reterr, errsize, r,
+				     "reading the version of the source package: %s", why);
 	if (debian_version_compare(dv, version) != 0)
-		return fail(reterr, errsize, -EBADMSG, "'%s' has version %s, expected %s", deb, dv,
-			    version);
+		return error_message(reterr, errsize, -EBADMSG, "'%s' has version %s, expected %s",
+				     deb, dv, version);
 
 	if (asprintf(&member, "usr/src/%s.tar.xz", name) < 0 ||
 	    !(tarball = path_join(tmp, member)) || !(tree = path_join(tmp, "tree")))
@@ -2139,15 +2136,15 @@ static int unpack_source(const char *deb, const char *name, const char *version,
 		r = debian_deb_extract(deb, tmp, members, why, sizeof(why));
 	}
 	if (r == -ENOENT)
-		return fail(reterr, errsize, -EBADMSG, "'%s' has no %s", deb, member);
+		return error_message(reterr, errsize, -EBADMSG, "'%s' has no %s", deb, member);
 	if (r < 0)
-		return fail(reterr, errsize, r, "extracting %s: %s", member, why);
+		return error_message(reterr, errsize, r, "extracting %s: %s", member, why);
 	if (!is_regular(tarball))
-		return fail(reterr, errsize, -EBADMSG, "%s in '%s' is not a regular file", member,
-			    deb);
+		return error_message(reterr, errsize, -EBADMSG, "%s in '%s' is not a regular file",
+				     member, deb);
 
 	if (mkdir(tree, 0755) < 0)
-		return fail(reterr, errsize, -errno, "cannot create '%s': %m", tree);
+		return error_message(reterr, errsize, -errno, "cannot create '%s': %m", tree);
 	/* --file= and --directory= so that no path can pass for an option */
 	if (asprintf(&file_arg, "--file=%s", tarball) < 0 ||
 	    asprintf(&dir_arg, "--directory=%s", tree) < 0)
@@ -2161,25 +2158,26 @@ static int unpack_source(const char *deb, const char *name, const char *version,
 		r = run(argv, NULL, NULL, 0, &res);
 	}
 	if (r < 0)
-		return fail(reterr, errsize, r, "unpacking %s: cannot run tar: %s", member,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "unpacking %s: cannot run tar: %s", member,
+				     errno_to_string(r));
 	if (!status_ok(res.status[0])) {
 		summarize(&res, res.status[0], why, sizeof(why));
-		return fail(reterr, errsize, -EBADMSG, "unpacking %s of '%s': tar -xJ failed: %s",
-			    member, deb, why);
+		return error_message(reterr, errsize, -EBADMSG,
+				     "unpacking %s of '%s': tar -xJ failed: %s", member, deb, why);
 	}
 	/* the tarball is no longer needed: give its ~140 MB back before the rest */
 	(void)unlink(tarball);
 
 	r = single_top_dir(tree, &top);
 	if (r == -EBADMSG)
-		return fail(reterr, errsize, r, "%s does not hold exactly one top directory",
-			    member);
+		return error_message(reterr, errsize, r,
+				     "%s does not hold exactly one top directory", member);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot read '%s': %s", tree, errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot read '%s': %s", tree,
+				     errno_to_string(r));
 	r = check_source_makefile(top, version, why, sizeof(why));
 	if (r < 0)
-		return fail(reterr, errsize, r, "checking %s: %s", member, why);
+		return error_message(reterr, errsize, r, "checking %s: %s", member, why);
 
 	/*
 	 * The marker must not reach the disk before the files it vouches for, or a
@@ -2187,14 +2185,14 @@ static int unpack_source(const char *deb, const char *name, const char *version,
 	 */
 	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || syncfs(fd) < 0)
-		return fail(reterr, errsize, -errno, "cannot sync '%s': %m", top);
+		return error_message(reterr, errsize, -errno, "cannot sync '%s': %m", top);
 	if (!(marker = path_join(top, DEBIAN_SOURCE_MARKER)) ||
 	    !(text = marker_text(name, version)))
 		return -ENOMEM;
 	r = write_file_atomic(marker, text, strlen(text), 0644);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot write '%s': %s", marker,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot write '%s': %s", marker,
+				     errno_to_string(r));
 	*ret_top = TAKE_PTR(top);
 	return 0;
 }
@@ -2210,27 +2208,27 @@ int debian_source_tree(const struct debian_kernel *k, const char *cache_dir, uns
 	int r;
 
 	if (!k || !ret_dir)
-		return fail(reterr, errsize, -EINVAL, "no kernel");
+		return error_message(reterr, errsize, -EINVAL, "no kernel");
 	r = debian_release_check(k->release, reterr, errsize);
 	if (r < 0)
 		return r;
 	if (strempty(cache_dir))
-		return fail(reterr, errsize, -EINVAL, "no cache directory");
+		return error_message(reterr, errsize, -EINVAL, "no cache directory");
 	name = source_package_name(k->release);
 	if (!name)
 		return -ENOMEM;
 	if (!k->source_version)
-		return fail(reterr, errsize, -ENOENT, "%s: no %s in the archive or the cache",
-			    k->release, name);
+		return error_message(reterr, errsize, -ENOENT,
+				     "%s: no %s in the archive or the cache", k->release, name);
 	if (!valid_version(k->source_version))
-		return fail(reterr, errsize, -EINVAL, "bad source version '%s'",
-			    k->source_version);
+		return error_message(reterr, errsize, -EINVAL, "bad source version '%s'",
+				     k->source_version);
 	if (!k->source_exact)
-		return fail(reterr, errsize, -ENOENT,
-			    "%s: %s has no version %s (the nearest is %s), and another "
-			    "version's source is not this kernel's",
-			    k->release, name, k->package_version ? k->package_version : "?",
-			    k->source_version);
+		return error_message(reterr, errsize, -ENOENT,
+				     "%s: %s has no version %s (the nearest is %s), and another " "version's source is not this kernel's",
+				     k->release, name,
+				     k->package_version ? k->package_version : "?",
+				     k->source_version);
 
 	ev = escape_version(k->source_version);
 	if (!ev || asprintf(&rel, "linux-source-%s", ev) < 0 ||
@@ -2245,15 +2243,15 @@ int debian_source_tree(const struct debian_kernel *k, const char *cache_dir, uns
 
 	r = mkdir_p(srcdir, 0755);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create '%s': %s", srcdir,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot create '%s': %s", srcdir,
+				     errno_to_string(r));
 	free(rel);
 	if (asprintf(&rel, ".linux-source-%s.lock", ev) < 0 || !(lock = path_join(srcdir, rel)))
 		return -ENOMEM;
 	lock_fd = lock_file_acquire(lock, 1);
 	if (lock_fd < 0)
-		return fail(reterr, errsize, lock_fd, "cannot lock '%s': %s", lock,
-			    errno_to_string(lock_fd));
+		return error_message(reterr, errsize, lock_fd, "cannot lock '%s': %s", lock,
+				     errno_to_string(lock_fd));
 	/* someone else may have finished while we waited */
 	if (source_tree_complete(final, expected)) {
 		*ret_dir = TAKE_PTR(final);
@@ -2265,19 +2263,20 @@ int debian_source_tree(const struct debian_kernel *k, const char *cache_dir, uns
 		return r;
 	r = make_tmpdir(cache_dir, &tmp);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot create a directory in '%s': %s", cache_dir,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot create a directory in '%s': %s",
+				     cache_dir, errno_to_string(r));
 	/* a killed run's leftover: moved out of the way at once, deleted with tmp */
 	if (!(aside = path_join(tmp, "old")))
 		return -ENOMEM;
 	if (rename(final, aside) < 0 && errno != ENOENT)
-		return fail(reterr, errsize, -errno, "cannot remove unfinished '%s': %m", final);
+		return error_message(reterr, errsize, -errno, "cannot remove unfinished '%s': %m",
+				     final);
 	if (is_dir(aside))
 		log_debug("removing unfinished source tree '%s'", final);
 	r = rm_rf(aside);
 	if (r < 0)
-		return fail(reterr, errsize, r, "cannot remove unfinished '%s': %s", final,
-			    errno_to_string(r));
+		return error_message(reterr, errsize, r, "cannot remove unfinished '%s': %s", final,
+				     errno_to_string(r));
 	r = check_free_space(cache_dir, reterr, errsize);
 	if (r < 0)
 		return r;

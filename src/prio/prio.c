@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,31 +106,17 @@ void prio_input_init(struct prio_input *in)
 	};
 }
 
-static int load_error(char *reterr, size_t errsize, int r, const char *fmt, ...)
-	_printf_(4, 5);
-static int load_error(char *reterr, size_t errsize, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr && errsize > 0) {
-		va_start(ap, fmt);
-		vsnprintf(reterr, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 static int parse_weight(const char *key, const char *value, double min, double max, double *ret,
 			char *reterr, size_t errsize)
 {
 	double v;
 
 	if (safe_atod(value, &v) < 0 || !isfinite(v))
-		return load_error(reterr, errsize, -EINVAL, "invalid number '%s' for '%s'", value,
-				  key);
+		return error_message(reterr, errsize, -EINVAL, "invalid number '%s' for '%s'",
+				     value, key);
 	if (v < min || v > max)
-		return load_error(reterr, errsize, -EINVAL, "value %g of '%s' is outside %g..%g", v,
-				  key, min, max);
+		return error_message(reterr, errsize, -EINVAL, "value %g of '%s' is outside %g..%g",
+				     v, key, min, max);
 	*ret = v;
 	return 0;
 }
@@ -145,9 +130,10 @@ static int load_subsystem(struct prio_weights *w, const char *key, const char *v
 	int r;
 
 	if (len == 0)
-		return load_error(reterr, errsize, -EINVAL, "empty path prefix in '%s'", key);
+		return error_message(reterr, errsize, -EINVAL, "empty path prefix in '%s'", key);
 	if (len >= PRIO_PREFIX_MAX)
-		return load_error(reterr, errsize, -E2BIG, "path prefix of '%s' is too long", key);
+		return error_message(reterr, errsize, -E2BIG, "path prefix of '%s' is too long",
+				     key);
 	r = parse_weight(key, value, 0.0, 10.0, &factor, reterr, errsize);
 	if (r < 0)
 		return r;
@@ -156,9 +142,9 @@ static int load_subsystem(struct prio_weights *w, const char *key, const char *v
 			break;
 	if (i == w->n_subsystems) {
 		if (i == PRIO_SUBSYSTEMS_MAX)
-			return load_error(reterr, errsize, -E2BIG,
-					  "too many subsystem weights at '%s' (at most %d)", key,
-					  PRIO_SUBSYSTEMS_MAX);
+			return error_message(reterr, errsize, -E2BIG,
+					     "too many subsystem weights at '%s' (at most %d)", key,
+					     PRIO_SUBSYSTEMS_MAX);
 		memcpy(w->subsystems[i].prefix, prefix, len + 1);
 		w->n_subsystems++;
 	}
@@ -192,7 +178,7 @@ static int load_key(struct prio_weights *w, const char *key, const char *value, 
 					    (double *)((char *)w + k->offset), reterr, errsize);
 	}
 	/* A typo would otherwise silently keep the default. */
-	return load_error(reterr, errsize, -EINVAL, "unknown key '%s'", key);
+	return error_message(reterr, errsize, -EINVAL, "unknown key '%s'", key);
 }
 
 int prio_weights_load(struct prio_weights *w, const struct config *c, char *reterr,
@@ -211,15 +197,13 @@ int prio_weights_load(struct prio_weights *w, const struct config *c, char *rete
 			return r;
 	}
 	if (!(n.threshold_high < n.threshold_critical))
-		return load_error(reterr, errsize, -EINVAL,
-				  "'prio.threshold_high' (%g) must be below "
-				  "'prio.threshold_critical' (%g)",
-				  n.threshold_high, n.threshold_critical);
+		return error_message(reterr, errsize, -EINVAL,
+				     "'prio.threshold_high' (%g) must be below " "'prio.threshold_critical' (%g)",
+				     n.threshold_high, n.threshold_critical);
 	if (!(n.threshold_medium < n.threshold_high))
-		return load_error(reterr, errsize, -EINVAL,
-				  "'prio.threshold_medium' (%g) must be below "
-				  "'prio.threshold_high' (%g)",
-				  n.threshold_medium, n.threshold_high);
+		return error_message(reterr, errsize, -EINVAL,
+				     "'prio.threshold_medium' (%g) must be below " "'prio.threshold_high' (%g)",
+				     n.threshold_medium, n.threshold_high);
 	*w = n;
 	return 0;
 }

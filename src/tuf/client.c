@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "metadata.h"
+#include "parse-util.h"
 
 #define DEFAULT_MAX_ROOT 512000
 #define DEFAULT_MAX_TIMESTAMP 16384
@@ -43,18 +43,6 @@ struct tuf_client {
 	bool refreshed;
 	unsigned requests;
 };
-
-_printf_(4, 5) static int fail(char err[], size_t errsize, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 /* Percent-encoding of every byte but letters, digits and "_.-~" (plus '/' with keep_slash). */
 static char *quote(const char *s, bool keep_slash)
@@ -181,11 +169,11 @@ static int fetch(struct tuf_client *c, const char *url, size_t max, char **ret, 
 	c->requests++;
 	r = http_get(&req, &resp);
 	if (r == -EFBIG)
-		return fail(err, errsize, r, "'%s': larger than %zu bytes", url, max);
+		return error_message(err, errsize, r, "'%s': larger than %zu bytes", url, max);
 	if (r < 0)
-		return fail(err, errsize, r, "%s", resp.error);
+		return error_message(err, errsize, r, "%s", resp.error);
 	if (resp.body_len > max)
-		return fail(err, errsize, -EFBIG, "'%s': larger than %zu bytes", url, max);
+		return error_message(err, errsize, -EFBIG, "'%s': larger than %zu bytes", url, max);
 	*ret = TAKE_PTR(resp.body);
 	*ret_len = resp.body_len;
 	if (!*ret) {
@@ -206,7 +194,7 @@ static int persist(struct tuf_client *c, const char *role, const char *buf, size
 		return -ENOMEM;
 	r = write_file_atomic(path, buf, len, 0644);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot write '%s': %s", path, strerror(-r));
+		return error_message(err, errsize, r, "cannot write '%s': %s", path, strerror(-r));
 	return 0;
 }
 
@@ -228,8 +216,8 @@ static int check_hashes(const void *data, size_t len, int64_t length, const json
 	unsigned known = 0;
 
 	if (length >= 0 && (uint64_t)length != len)
-		return fail(err, errsize, -EBADMSG, "'%s': %zu bytes, expected %" PRId64, what, len,
-			    length);
+		return error_message(err, errsize, -EBADMSG, "'%s': %zu bytes, expected %" PRId64,
+				     what, len, length);
 	json_object_foreach((json_t *)hashes, alg, v) {
 		const EVP_MD *md = streq(alg, "sha256") ? EVP_sha256() :
 				   streq(alg, "sha512") ? EVP_sha512() : NULL;
@@ -246,11 +234,12 @@ static int check_hashes(const void *data, size_t len, int64_t length, const json
 		if (!hex)
 			return -ENOMEM;
 		if (!hex_equal(hex, json_string_value(v)))
-			return fail(err, errsize, -EBADMSG, "'%s': %s mismatch", what, alg);
+			return error_message(err, errsize, -EBADMSG, "'%s': %s mismatch", what,
+					     alg);
 	}
 	if (need_hash && known == 0)
-		return fail(err, errsize, -EBADMSG,
-			    "'%s': no supported hash (sha256, sha512) is listed", what);
+		return error_message(err, errsize, -EBADMSG,
+				     "'%s': no supported hash (sha256, sha512) is listed", what);
 	return 0;
 }
 
@@ -276,8 +265,8 @@ static int verify_top(const struct tuf_metadata *root, const struct tuf_metadata
 				json_integer_value(json_object_get(r, "threshold")), role, msg,
 				sizeof(msg));
 	if (k < 0)
-		return fail(err, errsize, k, "'%s': %s (root version %" PRId64 ")", what, msg,
-			    root->version);
+		return error_message(err, errsize, k, "'%s': %s (root version %" PRId64 ")", what,
+				     msg, root->version);
 	return 0;
 }
 
@@ -308,20 +297,21 @@ int tuf_client_init_root(const char *metadata_dir, const char *root_file, char e
 
 	r = read_file_bounded(root_file, DEFAULT_MAX_ROOT, &buf, &len);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot read '%s': %s", root_file,
-			    r == -EFBIG ? "larger than 512000 bytes" : strerror(-r));
+		return error_message(err, errsize, r, "cannot read '%s': %s", root_file,
+				     r == -EFBIG ? "larger than 512000 bytes" : strerror(-r));
 	r = parse_verified_root(NULL, buf, len, root_file, &m, err, errsize);
 	if (r < 0)
 		return r;
 	r = mkdir_p(metadata_dir, 0755);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot create '%s': %s", metadata_dir, strerror(-r));
+		return error_message(err, errsize, r, "cannot create '%s': %s", metadata_dir,
+				     strerror(-r));
 	path = path_join(metadata_dir, "root.json");
 	if (!path)
 		return -ENOMEM;
 	r = write_file_atomic(path, buf, len, 0644);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot write '%s': %s", path, strerror(-r));
+		return error_message(err, errsize, r, "cannot write '%s': %s", path, strerror(-r));
 	return 0;
 }
 
@@ -336,8 +326,8 @@ static int load_trusted_root(struct tuf_client *c, struct tuf_metadata **ret, ch
 		return -ENOMEM;
 	r = read_file_bounded(path, c->max_root, &buf, &len);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot read the trusted root '%s': %s", path,
-			    r == -EFBIG ? "too large" : strerror(-r));
+		return error_message(err, errsize, r, "cannot read the trusted root '%s': %s", path,
+				     r == -EFBIG ? "too large" : strerror(-r));
 	return parse_verified_root(c, buf, len, path, ret, err, errsize);
 }
 
@@ -349,8 +339,8 @@ int tuf_client_new(const struct tuf_client_config *cfg, struct tuf_client **ret,
 	int r;
 
 	if (strempty(cfg->metadata_dir) || strempty(cfg->metadata_url))
-		return fail(err, errsize, -EINVAL, "no metadata %s given",
-			    strempty(cfg->metadata_dir) ? "directory" : "URL");
+		return error_message(err, errsize, -EINVAL, "no metadata %s given",
+				     strempty(cfg->metadata_dir) ? "directory" : "URL");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -417,7 +407,7 @@ static int remove_trusted(struct tuf_client *c, const char *role, char err[], si
 	if (!path)
 		return -ENOMEM;
 	if (unlink(path) < 0 && errno != ENOENT)
-		return fail(err, errsize, -errno, "cannot remove '%s': %m", path);
+		return error_message(err, errsize, -errno, "cannot remove '%s': %m", path);
 	return 0;
 }
 
@@ -454,8 +444,9 @@ static int update_root(struct tuf_client *c, char err[], size_t errsize)
 		if (r < 0)
 			return r;
 		if (m->version != next)
-			return fail(err, errsize, -EBADMSG, "'%s': version %" PRId64 ", expected %" PRId64,
-				    url, m->version, next);
+			return error_message(err, errsize, -EBADMSG,
+					     "'%s': version %" PRId64 ", expected %" PRId64, url,
+					     m->version, next);
 		/* ... and by a threshold of its own. */
 		r = verify_top(m, m, "root", url, err, errsize);
 		if (r < 0)
@@ -473,8 +464,9 @@ static int update_root(struct tuf_client *c, char err[], size_t errsize)
 		char when[21] = "";
 
 		(void)tuf_time_format(c->root->expires, when);
-		return fail(err, errsize, -EKEYEXPIRED, "trusted root version %" PRId64
-			    " expired at %s", c->root->version, when);
+		return error_message(err, errsize, -EKEYEXPIRED,
+				     "trusted root version %" PRId64 " expired at %s",
+				     c->root->version, when);
 	}
 	/* 5.3.11: new timestamp or snapshot keys void what the old keys signed. */
 	if (first && (role_keys_changed(first, c->root, "timestamp") ||
@@ -524,8 +516,9 @@ static int expired_error(const struct tuf_metadata *m, const char *what, char er
 	char when[21] = "";
 
 	(void)tuf_time_format(m->expires, when);
-	return fail(err, errsize, -EKEYEXPIRED, "'%s': %s version %" PRId64 " expired at %s", what,
-		    m->type, m->version, when);
+	return error_message(err, errsize, -EKEYEXPIRED,
+			     "'%s': %s version %" PRId64 " expired at %s", what, m->type,
+			     m->version, when);
 }
 
 static const json_t *snapshot_meta_of(const struct tuf_metadata *ts)
@@ -560,9 +553,9 @@ static int update_timestamp(struct tuf_client *c, char err[], size_t errsize)
 		int64_t nv = json_integer_value(json_object_get(snapshot_meta_of(m), "version"));
 
 		if (m->version < old->version)
-			return fail(err, errsize, -ESTALE,
-				    "'%s': version %" PRId64 " is older than the trusted %" PRId64,
-				    url, m->version, old->version);
+			return error_message(err, errsize, -ESTALE,
+					     "'%s': version %" PRId64 " is older than the trusted %" PRId64,
+					     url, m->version, old->version);
 		if (m->version == old->version) {
 			/* Nothing new: keep the trusted one (its bytes may differ). */
 			c->timestamp = TAKE_PTR(old);
@@ -571,9 +564,9 @@ static int update_timestamp(struct tuf_client *c, char err[], size_t errsize)
 			return 0;
 		}
 		if (nv < ov)
-			return fail(err, errsize, -ESTALE,
-				    "'%s': snapshot version %" PRId64 " is older than the trusted %" PRId64,
-				    url, nv, ov);
+			return error_message(err, errsize, -ESTALE,
+					     "'%s': snapshot version %" PRId64 " is older than the trusted %" PRId64,
+					     url, nv, ov);
 	}
 	if (tuf_metadata_expired(m, c->now))
 		return expired_error(m, url, err, errsize);
@@ -598,13 +591,14 @@ static int check_snapshot_rollback(const struct tuf_metadata *old, const struct 
 		int64_t ov = json_integer_value(json_object_get(v, "version"));
 
 		if (!n)
-			return fail(err, errsize, -ESTALE, "'%s': '%s' is no longer listed", what,
-				    name);
+			return error_message(err, errsize, -ESTALE,
+					     "'%s': '%s' is no longer listed", what, name);
 		if (json_integer_value(json_object_get(n, "version")) < ov)
-			return fail(err, errsize, -ESTALE,
-				    "'%s': '%s' version %" PRId64 " is older than the trusted %" PRId64,
-				    what, name, (int64_t)json_integer_value(json_object_get(n, "version")),
-				    ov);
+			return error_message(err, errsize, -ESTALE,
+					     "'%s': '%s' version %" PRId64 " is older than the trusted %" PRId64,
+					     what, name,
+					     (int64_t)json_integer_value(json_object_get(n, "version")),
+					     ov);
 	}
 	return 0;
 }
@@ -677,9 +671,9 @@ static int update_snapshot(struct tuf_client *c, char err[], size_t errsize)
 	if (r < 0)
 		return r;
 	if (m->version != version)
-		return fail(err, errsize, -EBADMSG,
-			    "'%s': version %" PRId64 ", timestamp names version %" PRId64, url,
-			    m->version, version);
+		return error_message(err, errsize, -EBADMSG,
+				     "'%s': version %" PRId64 ", timestamp names version %" PRId64,
+				     url, m->version, version);
 	if (old) {
 		r = check_snapshot_rollback(old, m, url, err, errsize);
 		if (r < 0)
@@ -712,7 +706,7 @@ static int verify_delegated(struct tuf_client *c, const struct tuf_metadata *m, 
 				json_integer_value(json_object_get(entry, "threshold")), role, msg,
 				sizeof(msg));
 	if (r < 0)
-		return fail(err, errsize, r, "'%s': %s", what, msg);
+		return error_message(err, errsize, r, "'%s': %s", what, msg);
 	return 0;
 }
 
@@ -750,9 +744,9 @@ static int load_targets(struct tuf_client *c, const char *role,
 		return -ENOMEM;
 	meta = json_object_get(json_object_get(c->snapshot->body, "meta"), name);
 	if (!meta)
-		return fail(err, errsize, -EBADMSG,
-			    "role '%s' is delegated but snapshot version %" PRId64 " does not list '%s'",
-			    role, c->snapshot->version, name);
+		return error_message(err, errsize, -EBADMSG,
+				     "role '%s' is delegated but snapshot version %" PRId64 " does not list '%s'",
+				     role, c->snapshot->version, name);
 	version = json_integer_value(json_object_get(meta, "version"));
 	length = json_int_or(json_object_get(meta, "length"), -1);
 	max = length >= 0 ? (size_t)length : c->max_targets;
@@ -787,9 +781,9 @@ static int load_targets(struct tuf_client *c, const char *role,
 	if (r < 0)
 		return r;
 	if (m->version != version)
-		return fail(err, errsize, -EBADMSG,
-			    "'%s': version %" PRId64 ", snapshot names version %" PRId64, url,
-			    m->version, version);
+		return error_message(err, errsize, -EBADMSG,
+				     "'%s': version %" PRId64 ", snapshot names version %" PRId64,
+				     url, m->version, version);
 	if (tuf_metadata_expired(m, c->now))
 		return expired_error(m, url, err, errsize);
 	r = persist(c, role, buf, len, err, errsize);
@@ -979,9 +973,9 @@ int tuf_client_find_target(struct tuf_client *c, const char *path, struct tuf_ta
 		if (!d)
 			continue;
 		if (json_object_get(d, "succinct_roles"))
-			return fail(err, errsize, -EOPNOTSUPP,
-				    "role '%s' delegates with succinct_roles, which is not supported",
-				    v.role);
+			return error_message(err, errsize, -EOPNOTSUPP,
+					     "role '%s' delegates with succinct_roles, which is not supported",
+					     v.role);
 		roles = json_object_get(d, "roles");
 		first_child = n_stack;
 		json_array_foreach(roles, i, entry) {
@@ -1018,10 +1012,10 @@ int tuf_client_find_target(struct tuf_client *c, const char *path, struct tuf_ta
 		}
 	}
 	if (n_stack > 0)
-		return fail(err, errsize, -ELOOP,
-			    "target '%s' not found within %u delegated roles", path,
-			    c->max_delegations);
-	return fail(err, errsize, -ENOENT, "target '%s' not found", path);
+		return error_message(err, errsize, -ELOOP,
+				     "target '%s' not found within %u delegated roles", path,
+				     c->max_delegations);
+	return error_message(err, errsize, -ENOENT, "target '%s' not found", path);
 }
 
 /* Finds role `name` in the delegation graph below m (roles listed by m
@@ -1045,8 +1039,9 @@ static int find_role(struct tuf_client *c, const struct tuf_metadata *m, const c
 		struct tuf_metadata *child;
 
 		if (*budget == 0)
-			return fail(err, errsize, -ELOOP, "role '%s' not found within %u delegated roles",
-				    name, c->max_delegations);
+			return error_message(err, errsize, -ELOOP,
+					     "role '%s' not found within %u delegated roles", name,
+					     c->max_delegations);
 		(*budget)--;
 		r = load_targets(c, json_string_value(json_object_get(entry, "name")), m, entry,
 				 &child, err, errsize);
@@ -1078,7 +1073,8 @@ int tuf_client_role_targets(struct tuf_client *c, const char *role, struct tuf_t
 	budget = c->max_delegations;
 	r = find_role(c, c->targets, role, &budget, &delegator, &entry, err, errsize);
 	if (r == -ENOENT)
-		return fail(err, errsize, r, "role '%s' is not delegated from targets", role);
+		return error_message(err, errsize, r, "role '%s' is not delegated from targets",
+				     role);
 	if (r < 0)
 		return r;
 	r = load_targets(c, role, delegator, entry, &m, err, errsize);
@@ -1152,20 +1148,21 @@ int tuf_client_download_target(struct tuf_client *c, const struct tuf_target *t,
 	int r;
 
 	if (strempty(c->target_dir))
-		return fail(err, errsize, -EINVAL, "no target directory configured");
+		return error_message(err, errsize, -EINVAL, "no target directory configured");
 	r = ensure_refreshed(c, err, errsize);
 	if (r < 0)
 		return r;
 	if (!safe_target_path(t->path))
-		return fail(err, errsize, -EINVAL,
-			    "target path '%.200s' cannot be stored under '%s'", t->path,
-			    c->target_dir);
+		return error_message(err, errsize, -EINVAL,
+				     "target path '%.200s' cannot be stored under '%s'", t->path,
+				     c->target_dir);
 	if (t->length > SIZE_MAX - 1)
-		return fail(err, errsize, -EFBIG, "target '%s' is too large", t->path);
+		return error_message(err, errsize, -EFBIG, "target '%s' is too large", t->path);
 	max = (size_t)t->length;
 	if (!has_supported_hash(t->hashes))
-		return fail(err, errsize, -EBADMSG,
-			    "target '%s': no supported hash (sha256, sha512) is listed", t->path);
+		return error_message(err, errsize, -EBADMSG,
+				     "target '%s': no supported hash (sha256, sha512) is listed",
+				     t->path);
 	local = path_join(c->target_dir, t->path);
 	if (!local)
 		return -ENOMEM;
@@ -1185,7 +1182,8 @@ int tuf_client_download_target(struct tuf_client *c, const struct tuf_target *t,
 		_cleanup_free_ char *prefixed = NULL;
 
 		if (!hash)
-			return fail(err, errsize, -EBADMSG, "target '%s' has no hash", t->path);
+			return error_message(err, errsize, -EBADMSG, "target '%s' has no hash",
+					     t->path);
 		if (asprintf(&prefixed, "%.*s%s.%s", slash ? (int)(slash - t->path + 1) : 0,
 			     t->path, hash, slash ? slash + 1 : t->path) < 0)
 			return -ENOMEM;
@@ -1207,10 +1205,10 @@ int tuf_client_download_target(struct tuf_client *c, const struct tuf_target *t,
 	*strrchr(dir, '/') = '\0';
 	r = mkdir_p(dir, 0755);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot create '%s': %s", dir, strerror(-r));
+		return error_message(err, errsize, r, "cannot create '%s': %s", dir, strerror(-r));
 	r = write_file_atomic(local, buf, len, 0644);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot write '%s': %s", local, strerror(-r));
+		return error_message(err, errsize, r, "cannot write '%s': %s", local, strerror(-r));
 	*ret_path = TAKE_PTR(local);
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "fileio.h"
 #include "key.h"
 #include "metadata.h"
+#include "parse-util.h"
 #include "strbuf.h"
 
 #define PEM_FILE_MAX (64u * 1024)
@@ -58,18 +58,6 @@ static const char *const scheme_keytypes[_TUF_SCHEME_MAX] = {
 	[TUF_SCHEME_RSA_PSS_SHA256] = "rsa",
 	[TUF_SCHEME_RSA_PKCS1V15_SHA256] = "rsa",
 };
-
-_printf_(4, 5) static int fail(char err[], size_t errsize, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 const char *tuf_scheme_to_string(enum tuf_scheme s)
 {
@@ -246,20 +234,22 @@ int tuf_key_from_json_id(const json_t *key, const char *keyid, struct tuf_key **
 	int r;
 
 	if (!json_is_object(key))
-		return fail(err, errsize, -EBADMSG, "key is not an object");
+		return error_message(err, errsize, -EBADMSG, "key is not an object");
 	keytype = json_string_value(json_object_get(key, "keytype"));
 	scheme_s = json_string_value(json_object_get(key, "scheme"));
 	keyval = json_object_get(key, "keyval");
 	pub = json_string_value(json_object_get(keyval, "public"));
 	if (!keytype || !scheme_s || !json_is_object(keyval) || !pub)
-		return fail(err, errsize, -EBADMSG,
-			    "key lacks string 'keytype', 'scheme' or 'keyval.public'");
+		return error_message(err, errsize, -EBADMSG,
+				     "key lacks string 'keytype', 'scheme' or 'keyval.public'");
 	scheme = tuf_scheme_from_string(scheme_s);
 	if (scheme < 0)
-		return fail(err, errsize, -EOPNOTSUPP, "unsupported key scheme '%.64s'", scheme_s);
+		return error_message(err, errsize, -EOPNOTSUPP, "unsupported key scheme '%.64s'",
+				     scheme_s);
 	if (!keytype_fits(keytype, scheme))
-		return fail(err, errsize, -EOPNOTSUPP, "key type '%.64s' does not fit scheme '%s'",
-			    keytype, scheme_s);
+		return error_message(err, errsize, -EOPNOTSUPP,
+				     "key type '%.64s' does not fit scheme '%s'", keytype,
+				     scheme_s);
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
@@ -275,7 +265,7 @@ int tuf_key_from_json_id(const json_t *key, const char *keyid, struct tuf_key **
 		tuf_key_free(k);
 		if (r == -ENOMEM)
 			return r;
-		return fail(err, errsize, -EBADMSG, "unusable %s public key", scheme_s);
+		return error_message(err, errsize, -EBADMSG, "unusable %s public key", scheme_s);
 	}
 	if (keyid) {
 		k->id = strdup(keyid);
@@ -287,9 +277,9 @@ int tuf_key_from_json_id(const json_t *key, const char *keyid, struct tuf_key **
 		r = key_compute_id(key, &k->id);
 		if (r < 0) {
 			tuf_key_free(k);
-			return fail(err, errsize, r == -EINVAL ? -EBADMSG : r,
-				    "cannot compute the keyid: %s",
-				    r == -EINVAL ? "the key holds a real number" : strerror(-r));
+			return error_message(err, errsize, r == -EINVAL ? -EBADMSG : r,
+					     "cannot compute the keyid: %s",
+					     r == -EINVAL ? "the key holds a real number" : strerror(-r));
 		}
 	}
 	*ret = k;
@@ -471,8 +461,9 @@ int tuf_signer_save_pem(const struct tuf_signer *s, const char *path, const char
 	int r;
 
 	if (!s->pkey)
-		return fail(err, errsize, -EINVAL,
-			    "cannot save '%s': the key is held by an external command", path);
+		return error_message(err, errsize, -EINVAL,
+				     "cannot save '%s': the key is held by an external command",
+				     path);
 	bio = BIO_new(BIO_s_mem());
 	if (!bio)
 		return -ENOMEM;
@@ -480,15 +471,17 @@ int tuf_signer_save_pem(const struct tuf_signer *s, const char *path, const char
 					  passphrase, passphrase ? (int)strlen(passphrase) : 0,
 					  NULL, NULL) != 1) {
 		ERR_clear_error();
-		return fail(err, errsize, -EIO, "cannot encode the private key for '%s'", path);
+		return error_message(err, errsize, -EIO, "cannot encode the private key for '%s'",
+				     path);
 	}
 	n = BIO_get_mem_data(bio, &p);
 	if (n <= 0)
-		return fail(err, errsize, -EIO, "cannot encode the private key for '%s'", path);
+		return error_message(err, errsize, -EIO, "cannot encode the private key for '%s'",
+				     path);
 	r = write_file_atomic(path, p, (size_t)n, 0600);
 	OPENSSL_cleanse(p, (size_t)n);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot write '%s': %s", path, strerror(-r));
+		return error_message(err, errsize, r, "cannot write '%s': %s", path, strerror(-r));
 	return 0;
 }
 
@@ -526,8 +519,8 @@ int tuf_signer_load_pem(const char *path, const char *passphrase, struct tuf_sig
 
 	r = read_file_bounded(path, PEM_FILE_MAX, &buf, &len);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot read '%s': %s", path,
-			    r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
+		return error_message(err, errsize, r, "cannot read '%s': %s", path,
+				     r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
 	bio = BIO_new_mem_buf(buf, (int)len);
 	if (!bio) {
 		OPENSSL_cleanse(buf, len);
@@ -538,14 +531,14 @@ int tuf_signer_load_pem(const char *path, const char *passphrase, struct tuf_sig
 	ERR_clear_error();
 	if (!pkey) {
 		if (pw.asked && !passphrase)
-			return fail(err, errsize, -EKEYREJECTED,
-				    "cannot load '%s': the key is encrypted and no passphrase was given",
-				    path);
+			return error_message(err, errsize, -EKEYREJECTED,
+					     "cannot load '%s': the key is encrypted and no passphrase was given",
+					     path);
 		if (pw.asked)
-			return fail(err, errsize, -EKEYREJECTED,
-				    "cannot load '%s': wrong passphrase", path);
-		return fail(err, errsize, -EKEYREJECTED, "cannot load '%s': not a PEM private key",
-			    path);
+			return error_message(err, errsize, -EKEYREJECTED,
+					     "cannot load '%s': wrong passphrase", path);
+		return error_message(err, errsize, -EKEYREJECTED,
+				     "cannot load '%s': not a PEM private key", path);
 	}
 	if (pkey_fits(pkey, TUF_SCHEME_ED25519))
 		scheme = TUF_SCHEME_ED25519;
@@ -554,11 +547,12 @@ int tuf_signer_load_pem(const char *path, const char *passphrase, struct tuf_sig
 	else if (pkey_fits(pkey, TUF_SCHEME_RSA_PSS_SHA256))
 		scheme = TUF_SCHEME_RSA_PSS_SHA256;
 	else
-		return fail(err, errsize, -EOPNOTSUPP,
-			    "cannot use '%s': not an ed25519, P-256 or RSA (>= 2048 bits) key", path);
+		return error_message(err, errsize, -EOPNOTSUPP,
+				     "cannot use '%s': not an ed25519, P-256 or RSA (>= 2048 bits) key",
+				     path);
 	r = signer_from_pkey(pkey, scheme, ret);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot use '%s': %s", path, strerror(-r));
+		return error_message(err, errsize, r, "cannot use '%s': %s", path, strerror(-r));
 	TAKE_PTR(pkey);
 	return 0;
 }
@@ -570,7 +564,7 @@ int tuf_signer_new_command(const char *command, const json_t *public_key, struct
 	int r;
 
 	if (strempty(command))
-		return fail(err, errsize, -EINVAL, "no signing command given");
+		return error_message(err, errsize, -EINVAL, "no signing command given");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -641,7 +635,8 @@ static int sign_pkey(struct tuf_signer *s, const void *data, size_t len, char **
 	return *ret_sig_hex ? 0 : -ENOMEM;
 fail:
 	ERR_clear_error();
-	return fail(err, errsize, -EIO, "signing with key '%s' failed in OpenSSL", s->key->id);
+	return error_message(err, errsize, -EIO, "signing with key '%s' failed in OpenSSL",
+			     s->key->id);
 }
 
 static void unlinkp(char **path)
@@ -673,8 +668,9 @@ static int sign_command(struct tuf_signer *s, const void *data, size_t len, char
 	if (fd < 0) {
 		r = -errno;
 		free(TAKE_PTR(tmp));
-		return fail(err, errsize, r, "cannot create a temporary file for the signer: %s",
-			    strerror(-r));
+		return error_message(err, errsize, r,
+				     "cannot create a temporary file for the signer: %s",
+				     strerror(-r));
 	}
 	for (size_t left = len; left > 0;) {
 		ssize_t n = write(fd, p, left);
@@ -682,7 +678,7 @@ static int sign_command(struct tuf_signer *s, const void *data, size_t len, char
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return fail(err, errsize, -errno, "cannot write '%s': %m", tmp);
+			return error_message(err, errsize, -errno, "cannot write '%s': %m", tmp);
 		p += n;
 		left -= (size_t)n;
 	}
@@ -694,26 +690,30 @@ static int sign_command(struct tuf_signer *s, const void *data, size_t len, char
 				      &out, &status);
 	}
 	if (r == -ETIMEDOUT)
-		return fail(err, errsize, r, "signing command for key '%s' ran longer than %d s",
-			    s->key->id, COMMAND_TIMEOUT_S);
+		return error_message(err, errsize, r,
+				     "signing command for key '%s' ran longer than %d s",
+				     s->key->id, COMMAND_TIMEOUT_S);
 	if (r == -EFBIG)
-		return fail(err, errsize, r,
-			    "signing command for key '%s' printed more than %u bytes", s->key->id,
-			    COMMAND_OUTPUT_MAX);
+		return error_message(err, errsize, r,
+				     "signing command for key '%s' printed more than %u bytes",
+				     s->key->id, COMMAND_OUTPUT_MAX);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot run the signing command for key '%s': %s",
-			    s->key->id, strerror(-r));
+		return error_message(err, errsize, r,
+				     "cannot run the signing command for key '%s': %s", s->key->id,
+				     strerror(-r));
 	if (status != 0)
-		return fail(err, errsize, -EIO, "signing command for key '%s' exited with status %d",
-			    s->key->id, status);
+		return error_message(err, errsize, -EIO,
+				     "signing command for key '%s' exited with status %d",
+				     s->key->id, status);
 	start = out + strspn(out, " \t\r\n");
 	end = start + strlen(start);
 	while (end > start && strchr(" \t\r\n", end[-1]))
 		end--;
 	*end = '\0';
 	if (tuf_key_verify(s->key, data, len, start) < 0)
-		return fail(err, errsize, -EKEYREJECTED,
-			    "signing command for key '%s' printed no valid signature", s->key->id);
+		return error_message(err, errsize, -EKEYREJECTED,
+				     "signing command for key '%s' printed no valid signature",
+				     s->key->id);
 	for (char *c = start; *c; c++)
 		if (*c >= 'A' && *c <= 'F')
 			*c = (char)(*c - 'A' + 'a');

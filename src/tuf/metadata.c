@@ -30,18 +30,6 @@ struct tuf_keyset {
 	struct keyset_entry e[];
 };
 
-_printf_(4, 5) static int fail(char err[], size_t errsize, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	int64_t era;
@@ -121,12 +109,12 @@ int tuf_envelope_sign(json_t *signed_body, struct tuf_signer *const *signers, si
 	int r;
 
 	if (!json_is_object(signed_body) || n_signers == 0)
-		return fail(err, errsize, -EINVAL, "nothing to sign: %s",
-			    n_signers ? "the body is not an object" : "no signers");
+		return error_message(err, errsize, -EINVAL, "nothing to sign: %s",
+				     n_signers ? "the body is not an object" : "no signers");
 	r = tuf_canonical_encode(signed_body, &buf, &len);
 	if (r < 0)
-		return fail(err, errsize, r, "cannot encode the body: %s",
-			    r == -EINVAL ? "it holds a real number" : strerror(-r));
+		return error_message(err, errsize, r, "cannot encode the body: %s",
+				     r == -EINVAL ? "it holds a real number" : strerror(-r));
 	sigs = json_array();
 	if (!sigs)
 		return -ENOMEM;
@@ -137,7 +125,8 @@ int tuf_envelope_sign(json_t *signed_body, struct tuf_signer *const *signers, si
 		for (size_t j = 0; j < i; j++)
 			if (streq(keyid, tuf_key_id(tuf_signer_key(signers[j])))) {
 				json_decref(sigs);
-				return fail(err, errsize, -EINVAL, "key '%s' given twice", keyid);
+				return error_message(err, errsize, -EINVAL, "key '%s' given twice",
+						     keyid);
 			}
 		r = tuf_signer_sign(signers[i], buf, len, &sig, err, errsize);
 		if (r < 0) {
@@ -252,7 +241,7 @@ _printf_(2, 3) static int bad(const struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return fail(c->err, c->errsize, -EBADMSG, "'%s': %s", c->what, msg);
+	return error_message(c->err, c->errsize, -EBADMSG, "'%s': %s", c->what, msg);
 }
 
 static bool is_count(const json_t *v, int64_t min)
@@ -602,7 +591,7 @@ int tuf_metadata_parse(const void *buf, size_t len, const char *type, const char
 	else if (streq(type, "targets"))
 		r = check_targets(&c, m->body);
 	else
-		r = fail(err, errsize, -EINVAL, "unknown metadata type '%s'", type);
+		r = error_message(err, errsize, -EINVAL, "unknown metadata type '%s'", type);
 	if (r < 0)
 		return r;
 	r = tuf_canonical_encode(m->body, &m->canonical, &m->canonical_len);
@@ -659,9 +648,9 @@ int tuf_metadata_verify(const struct tuf_metadata *m, struct tuf_keyset *keys,
 		if (good >= threshold)
 			return 0;
 	}
-	return fail(err, errsize, -EKEYREJECTED,
-		    "%s: %" PRId64 " valid signature%s of the %" PRId64 " required by role '%s'",
-		    m->type, good, good == 1 ? "" : "s", threshold, role);
+	return error_message(err, errsize, -EKEYREJECTED,
+			     "%s: %" PRId64 " valid signature%s of the %" PRId64 " required by role '%s'",
+			     m->type, good, good == 1 ? "" : "s", threshold, role);
 }
 
 /*
